@@ -1,0 +1,1 @@
+"""BartTorvik daily team-metrics snapshots: source calendar, fetch, parse, team mapping, ingest."""
