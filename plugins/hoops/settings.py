@@ -6,6 +6,7 @@ environment of the moment.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,3 +70,20 @@ def barttorvik() -> BartTorvikSettings:
         min_teams=int(_env("HOOPS_BT_MIN_TEAMS", "300")),
         max_teams=int(_env("HOOPS_BT_MAX_TEAMS", "400")),
     )
+
+
+NEW_YORK = "America/New_York"
+
+
+def today() -> dt.date:
+    """Today in New York, where the season's days are counted. `HOOPS_TODAY` pins it (demo, tests)."""
+    from zoneinfo import ZoneInfo
+
+    pinned = _env("HOOPS_TODAY")
+    if pinned:
+        return dt.date.fromisoformat(pinned)
+    return dt.datetime.now(ZoneInfo(NEW_YORK)).date()
+
+
+def team_mapping_path() -> Path:
+    return Path(_env("HOOPS_TEAM_MAPPING", str(data_dir() / "team_mapping.json")))

