@@ -102,7 +102,8 @@ def describe(conninfo: str) -> str:
 def connect(conninfo: str | None = None) -> Iterator[psycopg.Connection]:
     conninfo = conninfo or dsn()
     try:
-        conn = psycopg.connect(conninfo, connect_timeout=10, application_name="hoops")
+        # autocommit: atomic work is spelled out with `conn.transaction()`, nothing commits by accident
+        conn = psycopg.connect(conninfo, connect_timeout=10, application_name="hoops", autocommit=True)
     except psycopg.OperationalError as exc:
         # psycopg's message can echo connection parameters; give our own, password-free one.
         raise WarehouseError(

@@ -1,0 +1,43 @@
+# hoops: every target bootstraps its own environment (.venv, made with uv) from the pinned requirements.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+HOOPS  := PYTHONPATH=plugins $(PY) -m hoops
+PYTEST_ARGS ?= -n 2
+
+.PHONY: setup test demo run lint bench replay stop clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "hoops needs Python 3.11, got " + sys.version'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: $(STAMP)
+	$(HOOPS) demo
+
+run: $(STAMP)
+	$(HOOPS) run
+
+replay: $(STAMP)
+	$(HOOPS) replay
+
+bench: $(STAMP)
+	PYTHONPATH=plugins $(PY) bench/bt_snapshot.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+stop: $(STAMP)
+	$(HOOPS) db stop
+
+clean: stop
+	rm -rf .state

@@ -1,0 +1,3 @@
+from hoops.cli import main
+
+raise SystemExit(main())

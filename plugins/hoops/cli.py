@@ -1,0 +1,152 @@
+"""`python -m hoops …`: the human entry points (demo, run, replay server, embedded database, ad-hoc SQL)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import time
+from zoneinfo import ZoneInfo
+
+from hoops import settings, warehouse
+
+DEMO_DATES = ("2020-03-11", "2020-03-12", "2020-03-13")
+
+
+def _logical_date(day: str) -> str:
+    """06:30 New York time of `day`, as the schedule fires it, in ISO form for `airflow dags test`."""
+    local = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(6, 30), ZoneInfo(settings.NEW_YORK))
+    return local.astimezone(dt.UTC).isoformat()
+
+
+def _table(rows: list[tuple], headers: list[str]) -> str:
+    cells = [[("" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)) for v in r] for r in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths, strict=True))  # noqa: E731
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+
+
+def report(dsn: str) -> str:
+    """What the warehouse holds: runs, rows per snapshot, the top teams of the latest snapshot."""
+    with warehouse.connect(dsn) as conn:
+        runs = conn.execute(
+            "SELECT snapshot_date, run_id, status, rows_loaded, rows_quarantined, left(reason, 60)"
+            " FROM provider_ingestion_runs ORDER BY snapshot_date, started_at"
+        ).fetchall()
+        counts = conn.execute(
+            "SELECT m.snapshot_date, count(*), a.source_kind, a.source_url FROM bt_team_metrics_daily m"
+            " JOIN bt_raw_artifacts a USING (artifact_id) GROUP BY 1, 3, 4 ORDER BY 1"
+        ).fetchall()
+        latest = counts[-1][0] if counts else None
+        top = conn.execute(
+            "SELECT rank, team_name, conf, record, adjoe, adjde, barthag, wab, adj_tempo"
+            " FROM bt_team_metrics_daily WHERE snapshot_date = %s ORDER BY rank LIMIT 10",
+            (latest,),
+        ).fetchall()
+    parts = [
+        "Runs (provider_ingestion_runs):",
+        _table(runs, ["snapshot_date", "run_id", "status", "rows", "quarantined", "reason"]),
+        "",
+        "Rows per snapshot (bt_team_metrics_daily):",
+        _table(counts, ["snapshot_date", "teams", "source", "source_url"]),
+    ]
+    if latest:
+        parts += [
+            "",
+            f"Top 10 of the latest snapshot ({latest}):",
+            _table(top, ["rank", "team", "conf", "record", "adjoe", "adjde", "barthag", "wab", "tempo"]),
+        ]
+    return "\n".join(parts)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Replay server + embedded PostgreSQL + Airflow: load a few snapshots offline, then report."""
+    from hoops import local
+    from hoops.replay import ReplayServer
+
+    started = time.monotonic()
+    with ReplayServer() as replay:
+        env = local.airflow_env({"HOOPS_BT_BASE_URL": replay.base_url})
+        print(f"replay server (BartTorvik, offline) at {replay.base_url}")
+        print(f"warehouse: {warehouse.describe(env['HOOPS_POSTGRES_DSN'])}   lake: {env['HOOPS_LAKE_URI']}")
+        print("airflow db migrate (metadata in the embedded PostgreSQL) ...", flush=True)
+        local.migrate_metadata(env)
+        failed = []
+        for day in args.dates:
+            print(f"\n$ airflow dags test barttorvik_daily {_logical_date(day)}", flush=True)
+            if local.airflow(
+                ["dags", "test", "barttorvik_daily", _logical_date(day)], env, quiet=True
+            ).returncode:
+                failed.append(day)
+            print(f"  -> {'FAILED' if day in failed else 'done'}", flush=True)
+        print(f"\n{report(env['HOOPS_POSTGRES_DSN'])}")
+    print(f"\ndemo finished in {time.monotonic() - started:.0f} s.")
+    print(
+        "Query it yourself:\n  PYTHONPATH=plugins .venv/bin/python -m hoops sql "
+        '"SELECT team_name, barthag FROM bt_team_metrics_daily ORDER BY snapshot_date DESC, rank LIMIT 5"'
+    )
+    print(f'  or psql "{env["HOOPS_POSTGRES_DSN"]}"')
+    print("Stop the embedded PostgreSQL with: make stop")
+    return 1 if failed else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Today's snapshot from the real barttorvik.com through Airflow, on the embedded defaults."""
+    from hoops import local
+
+    env = local.airflow_env()
+    local.migrate_metadata(env)
+    day = args.date or settings.today().isoformat()
+    code = local.airflow(["dags", "test", "barttorvik_daily", _logical_date(day)], env).returncode
+    print(report(env["HOOPS_POSTGRES_DSN"]))
+    return code
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from hoops.replay import serve
+
+    serve(args.host, args.port, today=dt.date.fromisoformat(args.today) if args.today else None)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    if args.action == "start":
+        print(warehouse.start_embedded())
+    elif args.action == "stop":
+        print("stopped" if warehouse.stop_embedded() else "not running")
+    else:
+        print(warehouse.describe(warehouse.dsn()))
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    with warehouse.connect() as conn:
+        cur = conn.execute(args.query)
+        if cur.description:
+            print(_table(cur.fetchall(), [c.name for c in cur.description]))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hoops", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run barttorvik_daily offline for a few dates and report")
+    demo.add_argument("--dates", nargs="+", default=list(DEMO_DATES), metavar="YYYY-MM-DD")
+    demo.set_defaults(func=cmd_demo)
+    run = sub.add_parser("run", help="run barttorvik_daily against the real source")
+    run.add_argument("--date", help="snapshot date (default: today in New York)")
+    run.set_defaults(func=cmd_run)
+    replay = sub.add_parser("replay", help="serve the offline replay of the sources")
+    replay.add_argument("--host", default="127.0.0.1")
+    replay.add_argument("--port", type=int, default=8765)
+    replay.add_argument("--today", help="the replay's 'today' for live files (YYYY-MM-DD)")
+    replay.set_defaults(func=cmd_replay)
+    db = sub.add_parser("db", help="the embedded PostgreSQL: start, stop, or show the warehouse DSN")
+    db.add_argument("action", choices=["start", "stop", "dsn"])
+    db.set_defaults(func=cmd_db)
+    sql = sub.add_parser("sql", help="run one SQL statement against the warehouse and print the result")
+    sql.add_argument("query")
+    sql.set_defaults(func=cmd_sql)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    return args.func(args)

@@ -1,0 +1,36 @@
+"""What a replay source returns, and the contract a source implements.
+
+Kept apart from the server so sources and the fault machinery can share it without importing the
+HTTP plumbing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+    content_type: str = "text/plain; charset=utf-8"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def text(status: int, body: str, content_type: str = "text/plain; charset=utf-8") -> Response:
+    return Response(status, body.encode("utf-8"), content_type)
+
+
+NOT_FOUND = text(404, "Not Found")
+
+
+class Source(Protocol):
+    """One upstream the server imitates (BartTorvik now, CBBD later).
+
+    `handle` answers the paths it owns and returns None for the rest, so the server can ask each
+    source in turn and fall back to 404.
+    """
+
+    def handle(self, path: str, query: Mapping[str, str]) -> Response | None: ...
