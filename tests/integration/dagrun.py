@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 
@@ -19,10 +20,18 @@ def run(
 ) -> Outcome:
     """One run. Retries are off by default so a failing fault test does not wait for the retry delay."""
     dag = dagbag.get_dag(dag_id)
-    if retries is not None:
+    saved = {t.task_id: (t.retries, t.retry_delay, copy.deepcopy(t.params)) for t in dag.tasks}
+    params = copy.deepcopy(dag.params)  # dag.test() writes run_conf into the shared DAG's params
+    try:
         for task in dag.tasks:
-            task.retries = retries
-    dr = dag.test(logical_date=logical_date, run_conf=conf or {})
+            if retries is not None:
+                task.retries = retries
+                task.retry_delay = dt.timedelta(0)
+        dr = dag.test(logical_date=logical_date, run_conf=conf or {})
+    finally:
+        dag.params = params
+        for task in dag.tasks:
+            task.retries, task.retry_delay, task.params = saved[task.task_id]
     return Outcome(str(dr.state), {ti.task_id: str(ti.state) for ti in dr.get_task_instances()})
 
 

@@ -140,24 +140,27 @@ def plan(day: dt.date, run_id: str, *, force: bool) -> dict[str, Any]:
     Clearing a run that already loaded the date reprocesses it (the user asked for it); a new run for a
     date another run loaded is skipped unless `force`.
     """
+    skip = None
     with warehouse.connect() as conn, conn.transaction():
         if not in_season(day):
-            reason = (
+            skip = (
                 f"off-season: {day} is outside the season window "
                 f"({SEASON_START[0]:02d}-{SEASON_START[1]:02d} to {SEASON_END[0]:02d}-{SEASON_END[1]:02d})"
             )
-            record_run(conn, day, run_id, "SKIPPED", new_attempt=True, reason=reason)
-            raise Skipped(reason)
-        loaded_by = conn.execute(
-            "SELECT run_id FROM provider_ingestion_runs WHERE provider = %s AND dataset = %s"
-            " AND snapshot_date = %s AND status = 'SUCCESS' ORDER BY finished_at DESC LIMIT 1",
-            (PROVIDER, DATASET, day),
-        ).fetchone()
-        if loaded_by and loaded_by[0] != run_id and not force:
-            reason = f"already loaded by run {loaded_by[0]}; trigger with force=true to reprocess"
-            record_run(conn, day, run_id, "SKIPPED", new_attempt=True, reason=reason)
-            raise Skipped(reason)
-        record_run(conn, day, run_id, "RUNNING", new_attempt=True)
+        else:
+            loaded_by = conn.execute(
+                "SELECT run_id FROM provider_ingestion_runs WHERE provider = %s AND dataset = %s"
+                " AND snapshot_date = %s AND status = 'SUCCESS' ORDER BY finished_at DESC LIMIT 1",
+                (PROVIDER, DATASET, day),
+            ).fetchone()
+            if loaded_by and loaded_by[0] != run_id and not force:
+                skip = f"already loaded by run {loaded_by[0]}; trigger with force=true to reprocess"
+        if skip:
+            record_run(conn, day, run_id, "SKIPPED", new_attempt=True, reason=skip)
+        else:
+            record_run(conn, day, run_id, "RUNNING", new_attempt=True)
+    if skip:
+        raise Skipped(skip)
     return {"snapshot_date": day.isoformat(), "season": season_of(day)}
 
 
