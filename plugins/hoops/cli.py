@@ -79,6 +79,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             ).returncode:
                 failed.append(day)
             print(f"  -> {'FAILED' if day in failed else 'done'}", flush=True)
+        again = _logical_date(args.dates[-1])
+        print(
+            f"\n$ airflow dags test barttorvik_daily {again}   # same date again: skipped"
+        )
+        local.airflow(["dags", "test", "barttorvik_daily", again], env, quiet=True)
         print(f"\n{report(env['HOOPS_POSTGRES_DSN'])}")
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s.")
     print(
