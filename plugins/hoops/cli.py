@@ -80,9 +80,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 failed.append(day)
             print(f"  -> {'FAILED' if day in failed else 'done'}", flush=True)
         again = _logical_date(args.dates[-1])
-        print(
-            f"\n$ airflow dags test barttorvik_daily {again}   # same date again: skipped"
-        )
+        print(f"\n$ airflow dags test barttorvik_daily {again}   # same date again: skipped")
         local.airflow(["dags", "test", "barttorvik_daily", again], env, quiet=True)
         print(f"\n{report(env['HOOPS_POSTGRES_DSN'])}")
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s.")
@@ -97,8 +95,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Today's snapshot from the real barttorvik.com through Airflow, on the embedded defaults."""
+    import socket
+    from urllib.parse import urlparse
+
     from hoops import local
 
+    url = urlparse(settings.barttorvik().base_url)
+    try:
+        socket.create_connection(
+            (url.hostname, url.port or (443 if url.scheme == "https" else 80)), 10
+        ).close()
+    except OSError as exc:
+        print(
+            f"{url.hostname} cannot be reached from this machine ({exc.strerror or exc}).\n"
+            "The DAG would fail, then retry with backoff for ~15 minutes. `make demo` runs it offline."
+        )
+        return 2
     env = local.airflow_env()
     local.migrate_metadata(env)
     day = args.date or settings.today().isoformat()
