@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import json
 import re
 import sys
@@ -33,6 +32,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from hoops import settings
+from hoops.barttorvik.samples import read_rows
 
 # Old BartTorvik spelling -> current BartTorvik spelling (same program). Source: reference note section 4.
 RENAMES: dict[str, str] = {
@@ -155,26 +155,13 @@ def norm(name: str) -> str:
 # ---- reading the samples --------------------------------------------------------------------------------
 
 
-def _timemachine_rows(path: Path) -> list[list]:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        return json.load(f)
-
-
-def _csv_rows(path: Path) -> list[list[str]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        next(reader)  # header ignored: positional, some have 44 names for 45 values
-        return [row for row in reader if row]
-
-
 def read_barttorvik(bt_dir: Path) -> dict[str, dict[str, str | None]]:
     """{file label: {team name: conf or None}} for every sample file."""
     files: dict[str, dict[str, str | None]] = {}
     for p in sorted((bt_dir / "timemachine").iterdir()):
-        files[f"timemachine/{p.name}"] = {r[1]: r[2] for r in _timemachine_rows(p)}
+        files[f"timemachine/{p.name}"] = {r[1]: r[2] for r in read_rows(p)}
     for p in sorted((bt_dir / "season_csv").glob("*.csv")):
-        files[f"season_csv/{p.name}"] = {r[1]: r[2] for r in _csv_rows(p)}
+        files[f"season_csv/{p.name}"] = {r[1]: r[2] for r in read_rows(p)}
     espn = bt_dir / "crosswalks" / "torvik_name_to_espn_id__llimllib.json"
     files[f"crosswalks/{espn.name}"] = dict.fromkeys(json.loads(espn.read_text(encoding="utf-8")))
     kaggle = bt_dir / "crosswalks" / "kaggle_teamid_to_torvik__nolanmartzke.csv"
@@ -204,8 +191,8 @@ def check_renames(files: dict[str, dict], bt_dir: Path) -> None:
             raise BuildError(f"{old!r} and {new!r} both occur in {both}: not the same team")
 
     # 2015, downloaded twice: pair rows on the ratings, names must agree after renaming.
-    old = _csv_rows(bt_dir / "season_csv" / "2015_team_results__jbrijs_20240301.csv")
-    new = _csv_rows(bt_dir / "season_csv" / "2015_team_results__nolanmartzke_2026.csv")
+    old = read_rows(bt_dir / "season_csv" / "2015_team_results__jbrijs_20240301.csv")
+    new = read_rows(bt_dir / "season_csv" / "2015_team_results__nolanmartzke_2026.csv")
     by_rating = {(round(float(r[4]), 6), round(float(r[6]), 6)): r for r in new}
     for r in old:
         twin = by_rating.get((round(float(r[4]), 6), round(float(r[6]), 6)))

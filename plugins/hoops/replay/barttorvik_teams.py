@@ -6,7 +6,6 @@ a time-machine file of that season, a season CSV of that season, then the season
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import gzip
 import json
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from hoops.barttorvik.calendar import season_of
+from hoops.barttorvik.samples import read_rows
 
 TIMEMACHINE_NAME = re.compile(r"^(\d{8})_team_results\.json(\.gz)?$")
 SEASON_CSV_NAME = re.compile(r"^(\d{4})_team_results.*\.csv$")
@@ -67,10 +67,7 @@ def _teams_from_rows(rows: list[list[object]]) -> tuple[Team, ...]:
 
 
 def _teams_from_csv(path: Path) -> tuple[Team, ...]:
-    # The header is skipped, not trusted: some downloads carry 44 names for 45 values.
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))[1:]
-    return _teams_from_rows([list(row) for row in rows])
+    return _teams_from_rows(read_rows(path))
 
 
 def _fallback_teams() -> tuple[Team, ...]:

@@ -1,0 +1,273 @@
+"""Fetch a list of CBBD requests: async, bounded, quota-aware; raw first, then bronze, then the checkpoint.
+
+For each request: skip it if a final checkpoint says it is done; call the API; store the body raw before
+parsing; a response at the endpoint's row cap is treated as truncated and its date window is split in
+two and asked again; otherwise write the bronze part and the checkpoint. A request that still fails goes
+to deadletter with the reason. "Monthly call quota exceeded" stops the run at once: what was fetched is
+already persisted, and the next run resumes from the checkpoints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from hoops.cbbd import catalog, raw
+from hoops.cbbd.bronze import write_bronze
+from hoops.cbbd.checkpoints import Checkpoint, CheckpointConflict, CheckpointStore
+from hoops.cbbd.request import Request
+from hoops.http import ApiClient, ApiError, QuotaExhausted
+from hoops.lake import Lake
+
+log = logging.getLogger(__name__)
+
+WINDOW_PARAMS = ("startDateRange", "endDateRange")
+MIN_WINDOW = dt.timedelta(minutes=30)  # below this a capped window is not split further
+
+
+class QuotaStop(RuntimeError):
+    """The monthly call quota ran out mid-run; everything fetched so far is stored and checkpointed."""
+
+    def __init__(self, stats: FetchStats):
+        super().__init__(
+            f"CBBD monthly call quota exceeded after {stats.calls} calls: {stats.completed} requests stored, "
+            f"{stats.unfinished} left for the next run (they resume from the checkpoints)"
+        )
+        self.stats = stats
+
+
+@dataclass
+class FetchStats:
+    planned: int = 0
+    calls: int = 0
+    completed: int = 0
+    skipped_final: int = 0
+    splits: int = 0
+    failed: int = 0
+    unfinished: int = 0
+    rows_served: int = 0
+    rows_bronze: int = 0
+    rows_rejected: int = 0
+    quota_remaining: int | None = None
+    quota_exhausted: bool = False
+    deadletters: list[str] = field(default_factory=list)
+    rows_by_endpoint: Counter = field(default_factory=Counter)
+    calls_by_endpoint: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if not isinstance(v, Counter)}
+        out["rows_by_endpoint"] = dict(self.rows_by_endpoint)
+        out["calls_by_endpoint"] = dict(self.calls_by_endpoint)
+        return out
+
+
+def _parse_instant(text: str, end: bool) -> dt.datetime:
+    if len(text) == 10:  # a date: the window covers the whole day
+        day = dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+        return day + dt.timedelta(days=1, milliseconds=-1) if end else day
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.UTC)
+
+
+def _iso(instant: dt.datetime) -> str:
+    return instant.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def split_window(req: Request) -> list[Request] | None:
+    """Two requests covering the same inclusive window with no overlap, or None if it can't be split."""
+    params = req.param_dict
+    if not all(params.get(p) for p in WINDOW_PARAMS):
+        return None
+    start = _parse_instant(str(params["startDateRange"]), end=False)
+    end = _parse_instant(str(params["endDateRange"]), end=True)
+    if end - start < MIN_WINDOW:
+        return None
+    mid = start + (end - start) / 2
+    mid = mid.replace(microsecond=(mid.microsecond // 1000) * 1000)
+    halves = [(start, mid), (mid + dt.timedelta(milliseconds=1), end)]
+    return [
+        Request.of(req.endpoint, {**params, "startDateRange": _iso(a), "endDateRange": _iso(b)}, req.season)
+        for a, b in halves
+    ]
+
+
+def _records(ep: catalog.Endpoint, body: bytes) -> list[Any]:
+    data = json.loads(body)
+    if ep.response_is_list:
+        if not isinstance(data, list):
+            raise ValueError(f"expected a JSON array, got a JSON {type(data).__name__}")
+        return data
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, got a JSON {type(data).__name__}")
+    return [data]
+
+
+class Fetcher:
+    def __init__(
+        self,
+        client: ApiClient,
+        lake: Lake,
+        checkpoints: CheckpointStore,
+        *,
+        asof: dt.date,
+        run_id: str,
+        is_final,
+        progress_every: int = 25,
+    ):
+        self.client, self.lake, self.checkpoints = client, lake, checkpoints
+        self.asof, self.run_id, self.is_final = asof, run_id, is_final
+        self.progress_every = progress_every
+        self.stats = FetchStats()
+        self._stop = False
+        self._known: dict[tuple[str, str], Checkpoint] = {}
+        self._interrupted = 0  # requests cut short by the quota: not done, asked again next run
+        self._started = time.monotonic()
+
+    async def run(self, requests: list[Request]) -> FetchStats:
+        self._started = time.monotonic()
+        unique = list(dict.fromkeys(requests))
+        self.stats.planned = len(unique)
+        self._known = self.checkpoints.get_many((r.endpoint, r.param_hash) for r in unique)
+        queue = deque(r for r in unique if not self._is_done(r))
+        self.stats.skipped_final = len(unique) - len(queue)
+        workers = [asyncio.create_task(self._worker(queue)) for _ in range(max(1, self.client.concurrency))]
+        await asyncio.gather(*workers)
+        self.stats.unfinished = len(queue) + self._interrupted
+        self.stats.seconds = round(time.monotonic() - self._started, 3)
+        if self.stats.quota_exhausted:
+            raise QuotaStop(self.stats)
+        return self.stats
+
+    def _is_done(self, req: Request) -> bool:
+        cp = self._known.get((req.endpoint, req.param_hash))
+        return cp is not None and cp.status == "done" and cp.final
+
+    async def _worker(self, queue: deque[Request]) -> None:
+        while queue and not self._stop:
+            req = queue.popleft()
+            await self._one(req, queue)
+            done = self.stats.completed + self.stats.failed
+            if done and done % self.progress_every == 0:
+                self._log_progress(len(queue))
+
+    def _log_progress(self, left: int) -> None:
+        elapsed = time.monotonic() - self._started
+        done = self.stats.completed + self.stats.failed
+        rate = done / elapsed if elapsed else 0.0
+        log.info(
+            json.dumps(
+                {
+                    "event": "progress",
+                    "done": done,
+                    "left": left,
+                    "calls": self.stats.calls,
+                    "quota_left": self.stats.quota_remaining,
+                    "rate_per_s": round(rate, 2),
+                    "eta_s": round(left / rate, 1) if rate else None,
+                }
+            )
+        )
+
+    async def _one(self, req: Request, queue: deque[Request]) -> None:
+        ep = catalog.get(req.endpoint)
+        path, query = req.path_and_query()
+        try:
+            response = await self.client.get(path, query)
+        except QuotaExhausted:
+            self._stop = True
+            self.stats.quota_exhausted = True
+            self._interrupted += 1
+            return
+        except ApiError as exc:
+            self._fail(
+                req,
+                exc.reason,
+                {
+                    "status": exc.status,
+                    "message": str(exc),
+                    "body": (exc.body or b"")[:2000].decode("utf-8", "replace"),
+                },
+            )
+            return
+        self.stats.calls += 1
+        self.stats.calls_by_endpoint[req.endpoint] += 1
+        if response.calls_remaining is not None:
+            self.stats.quota_remaining = response.calls_remaining
+        fetched_at = dt.datetime.now(dt.UTC)
+        raw_key = raw.write_raw(
+            self.lake,
+            req,
+            self.asof,
+            status=response.status,
+            body=response.body,
+            fetched_at=fetched_at,
+            calls_remaining=response.calls_remaining,
+            run_id=self.run_id,
+        )
+        try:
+            records = _records(ep, response.body)
+        except ValueError as exc:
+            self._fail(req, "malformed", {"message": str(exc), "raw_key": raw_key})
+            return
+        self.stats.rows_served += len(records)
+        if ep.row_cap and len(records) >= ep.row_cap:
+            halves = split_window(req)
+            if halves:
+                log.info("%s returned %s rows (the cap): splitting the window", req.describe(), len(records))
+                self.stats.splits += 1
+                self.stats.rows_served -= len(records)  # the halves serve these rows again
+                queue.extendleft(reversed(halves))
+                return
+            raw.write_deadletter(
+                self.lake, req, self.asof, "cap_unsplittable", {"rows": len(records), "raw_key": raw_key}
+            )
+        result = await asyncio.to_thread(write_bronze, self.lake, req, self.asof, records)
+        if result.rejected:
+            self.stats.rows_rejected += len(result.rejected)
+            self.stats.deadletters.append(
+                raw.write_deadletter(
+                    self.lake, req, self.asof, "rows", {"rejected": result.rejected, "raw_key": raw_key}
+                )
+            )
+        self.stats.rows_bronze += result.rows
+        self.stats.rows_by_endpoint[req.endpoint] += result.rows
+        self._checkpoint(req, "done", rows=result.rows, raw_key=raw_key)
+        self.stats.completed += 1
+
+    def _fail(self, req: Request, reason: str, detail: dict[str, Any]) -> None:
+        self.stats.failed += 1
+        self.stats.deadletters.append(raw.write_deadletter(self.lake, req, self.asof, reason, detail))
+        self._checkpoint(req, "failed", rows=0, raw_key=None)
+        log.warning("%s failed: %s", req.describe(), reason)
+
+    def _checkpoint(self, req: Request, status: str, *, rows: int, raw_key: str | None) -> None:
+        key = (req.endpoint, req.param_hash)
+        previous = self._known.get(key)
+        cp = Checkpoint(
+            endpoint=req.endpoint,
+            param_hash=req.param_hash,
+            params=req.param_dict,
+            season=req.season,
+            status=status,
+            final=status == "done" and self.is_final(req, self.asof),
+            rows=rows,
+            raw_key=raw_key,
+            calls=(previous.calls if previous else 0) + 1,
+            updated_at=dt.datetime.now(dt.UTC),
+            version=previous.version if previous else 0,
+        )
+        for _ in range(3):
+            try:
+                self._known[key] = self.checkpoints.put(
+                    cp, expected_version=previous.version if previous else None
+                )
+                return
+            except CheckpointConflict:  # another worker or run wrote it meanwhile: build on its version
+                previous = self.checkpoints.get(*key)
+        raise CheckpointConflict(f"checkpoint {req.key} keeps changing under this run")
