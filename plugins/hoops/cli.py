@@ -119,6 +119,82 @@ def cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Print the CBBD plan for seasons or an incremental date without calling the API."""
+    from hoops.cbbd import planner
+
+    if args.incremental:
+        if not args.date:
+            raise SystemExit("--incremental needs --date YYYY-MM-DD")
+        mode = planner.incremental(dt.date.fromisoformat(args.date), args.window_days)
+    elif args.season:
+        mode = planner.backfill(args.season)
+    else:
+        raise SystemExit("give --season S (repeatable) or --incremental --date D")
+    done: set[str] = set()
+    try:
+        from hoops.cbbd.checkpoints import open_checkpoints
+
+        done = {f"{e}/{h}" for e, h in open_checkpoints().done_keys()}
+    except Exception as exc:  # no warehouse yet: plan as a first run, and say so
+        print(f"(checkpoints not read: {type(exc).__name__}; planning as a first run)")
+    endpoints = "all" if args.endpoints == "all" else args.endpoints.split(",")
+    plan = planner.plan(
+        mode,
+        endpoints,
+        include_fanout=args.include_fanout,
+        done=frozenset(done),
+        max_calls=args.max_calls,
+        today=settings.today(),
+    )
+    print(planner.format_plan(plan))
+    return 0
+
+
+def cmd_one(args: argparse.Namespace) -> int:
+    """Fetch one CBBD request (raw + bronze + checkpoint) and show what came back: for debugging."""
+    import asyncio
+    import json
+    from contextlib import nullcontext
+
+    from hoops.cbbd import planner
+    from hoops.cbbd.checkpoints import PostgresCheckpoints, open_checkpoints
+    from hoops.cbbd.engine import Fetcher
+    from hoops.cbbd.request import Request
+    from hoops.http import ApiClient
+    from hoops.lake import open_lake
+    from hoops.replay import ReplayServer
+
+    try:
+        req = Request.of(args.endpoint, json.loads(args.params))
+    except (KeyError, ValueError) as exc:
+        raise SystemExit(f"cannot build the request: {exc}") from None
+    asof = dt.date.fromisoformat(args.asof) if args.asof else settings.today()
+    store = open_checkpoints()
+    if isinstance(store, PostgresCheckpoints):
+        with warehouse.connect() as conn:
+            warehouse.migrate(conn)
+    with ReplayServer(cbbd_scale=0.05) if args.replay else nullcontext() as replay:
+        base_url, key = (replay.base_url, "replay") if replay else (None, None)
+
+        async def go():
+            async with ApiClient(base_url=base_url, api_key=key) as client:
+                fetcher = Fetcher(
+                    client,
+                    open_lake(),
+                    open_checkpoints(),
+                    asof=asof,
+                    run_id="cli-one",
+                    is_final=planner.is_final,
+                    force=True,
+                )
+                return await fetcher.run([req])
+
+        stats = asyncio.run(go())
+    print(json.dumps(stats.to_dict(), indent=1, default=str))
+    return 0 if not stats.failed else 1
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from hoops.replay import serve
 
@@ -153,6 +229,21 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run barttorvik_daily against the real source")
     run.add_argument("--date", help="snapshot date (default: today in New York)")
     run.set_defaults(func=cmd_run)
+    plan = sub.add_parser("plan", help="print the CBBD request plan and its call count (no API call)")
+    plan.add_argument("--season", type=int, action="append", help="a season (spring year); repeatable")
+    plan.add_argument("--incremental", action="store_true", help="plan the daily run for --date")
+    plan.add_argument("--date", help="logical date of the incremental run (YYYY-MM-DD)")
+    plan.add_argument("--window-days", type=int, default=7, help="rolling window of the incremental run")
+    plan.add_argument("--endpoints", default="all", help="comma-separated catalog names, or all")
+    plan.add_argument("--include-fanout", action="store_true", help="plan per-game / per-player endpoints")
+    plan.add_argument("--max-calls", type=int, help="call budget: the plan is cut at a clean boundary")
+    plan.set_defaults(func=cmd_plan)
+    one = sub.add_parser("one", help="fetch one CBBD endpoint (raw, bronze, checkpoint) for debugging")
+    one.add_argument("--endpoint", required=True, help="catalog name, e.g. games, plays_date")
+    one.add_argument("--params", default="{}", help="JSON parameters, e.g. '{\"season\": 2024}'")
+    one.add_argument("--asof", help="the asof partition (default: today)")
+    one.add_argument("--replay", action="store_true", help="ask the offline replay server instead of the API")
+    one.set_defaults(func=cmd_one)
     replay = sub.add_parser("replay", help="serve the offline replay of the sources")
     replay.add_argument("--host", default="127.0.0.1")
     replay.add_argument("--port", type=int, default=8765)

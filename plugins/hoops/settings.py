@@ -87,3 +87,56 @@ def today() -> dt.date:
 
 def team_mapping_path() -> Path:
     return Path(_env("HOOPS_TEAM_MAPPING", str(data_dir() / "team_mapping.json")))
+
+
+CBBD_CONN_ID = "cbbd_default"
+CBBD_DEFAULT_BASE_URL = "https://api.collegebasketballdata.com"
+
+
+def cbbd_api_key() -> str | None:
+    """The CBBD key: env `CBBD_API_KEY`, env `BEARER_TOKEN`, then the Airflow connection `cbbd_default`
+    (password, else extra `api_key`). None when nothing is set. Never log the value."""
+    key = _env("CBBD_API_KEY") or _env("BEARER_TOKEN") or _cbbd_connection_key()
+    if key:
+        key = key.strip()
+        if key.lower().startswith("bearer "):  # a pasted header value: keep only the key
+            key = key[7:].strip()
+    return key or None
+
+
+def _cbbd_connection_key() -> str | None:
+    try:
+        from airflow.sdk import BaseHook
+    except ImportError:  # Airflow absent (plain CLI use)
+        return None
+    try:
+        conn = BaseHook.get_connection(CBBD_CONN_ID)
+    except Exception:  # not defined, or no Airflow context: no key from here
+        return None
+    if conn.password:
+        return conn.password
+    try:
+        extra = conn.extra_dejson or {}
+    except Exception:
+        return None
+    value = extra.get("api_key")
+    return str(value) if value else None
+
+
+def cbbd_base_url() -> str:
+    return _env("CBBD_BASE_URL", CBBD_DEFAULT_BASE_URL).rstrip("/")
+
+
+@dataclass(frozen=True)
+class CbbdHttpSettings:
+    concurrency: int
+    rate: float  # requests per second, shared by every call of one client
+    timeout_s: float
+
+
+def cbbd_http() -> CbbdHttpSettings:
+    return CbbdHttpSettings(
+        concurrency=int(_env("HOOPS_CBBD_CONCURRENCY", "3")),
+        rate=float(_env("HOOPS_CBBD_RPS", "3.0")),
+        timeout_s=float(_env("HOOPS_CBBD_TIMEOUT_S", "60")),
+    )

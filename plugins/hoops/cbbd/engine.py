@@ -119,10 +119,12 @@ class Fetcher:
         run_id: str,
         is_final,
         progress_every: int = 25,
+        force: bool = False,
     ):
         self.client, self.lake, self.checkpoints = client, lake, checkpoints
         self.asof, self.run_id, self.is_final = asof, run_id, is_final
         self.progress_every = progress_every
+        self.force = force  # ask even what a final checkpoint says is done (debugging, repairs)
         self.stats = FetchStats()
         self._stop = False
         self._known: dict[tuple[str, str], Checkpoint] = {}
@@ -133,9 +135,7 @@ class Fetcher:
         self._started = time.monotonic()
         unique = list(dict.fromkeys(requests))
         self.stats.planned = len(unique)
-        self._known = self.checkpoints.get_many((r.endpoint, r.param_hash) for r in unique)
-        queue = deque(r for r in unique if not self._is_done(r))
-        self.stats.skipped_final = len(unique) - len(queue)
+        queue = deque(self._expand(unique))
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(max(1, self.client.concurrency))]
         await asyncio.gather(*workers)
         self.stats.unfinished = len(queue) + self._interrupted
@@ -144,9 +144,25 @@ class Fetcher:
             raise QuotaStop(self.stats)
         return self.stats
 
-    def _is_done(self, req: Request) -> bool:
-        cp = self._known.get((req.endpoint, req.param_hash))
-        return cp is not None and cp.status == "done" and cp.final
+    def _expand(self, requests: list[Request]) -> list[Request]:
+        """Drop requests whose final checkpoint says done; replace a window split before by its halves
+        (split deterministically, so a rerun asks only the halves that are not done yet)."""
+        if self.force:
+            return list(requests)
+        todo: list[Request] = []
+        while requests:
+            self._known.update(self.checkpoints.get_many((r.endpoint, r.param_hash) for r in requests))
+            halves: list[Request] = []
+            for req in requests:
+                cp = self._known.get((req.endpoint, req.param_hash))
+                if cp is not None and cp.status == "split" and cp.final:
+                    halves.extend(split_window(req) or [])
+                elif cp is not None and cp.status == "done" and cp.final:
+                    self.stats.skipped_final += 1
+                else:
+                    todo.append(req)
+            requests = halves
+        return todo
 
     async def _worker(self, queue: deque[Request]) -> None:
         while queue and not self._stop:
@@ -222,7 +238,8 @@ class Fetcher:
                 log.info("%s returned %s rows (the cap): splitting the window", req.describe(), len(records))
                 self.stats.splits += 1
                 self.stats.rows_served -= len(records)  # the halves serve these rows again
-                queue.extendleft(reversed(halves))
+                self._checkpoint(req, "split", rows=0, raw_key=raw_key)
+                queue.extendleft(reversed(self._expand(halves)))
                 return
             raw.write_deadletter(
                 self.lake, req, self.asof, "cap_unsplittable", {"rows": len(records), "raw_key": raw_key}
@@ -255,7 +272,7 @@ class Fetcher:
             params=req.param_dict,
             season=req.season,
             status=status,
-            final=status == "done" and self.is_final(req, self.asof),
+            final=status != "failed" and self.is_final(req, self.asof),
             rows=rows,
             raw_key=raw_key,
             calls=(previous.calls if previous else 0) + 1,
