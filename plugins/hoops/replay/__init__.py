@@ -1,4 +1,4 @@
-"""An offline stand-in for the upstream sites (barttorvik.com now, the CBBD API later).
+"""An offline stand-in for the upstream sites (barttorvik.com and the CBBD API).
 
 Tests run it in a background thread, `make demo` and benchmarks point the pipeline's base URL at it,
 and faults can be switched on to prove the pipeline's error handling.
@@ -6,9 +6,19 @@ and faults can be switched on to prove the pipeline's error handling.
 
 from __future__ import annotations
 
+from hoops.replay.cbbd import CbbdSource
 from hoops.replay.faults import KINDS as FAULT_KINDS
 from hoops.replay.faults import Fault
 from hoops.replay.response import Response, Source
 from hoops.replay.server import ReplayServer, RequestRecord, serve
 
-__all__ = ["FAULT_KINDS", "Fault", "ReplayServer", "RequestRecord", "Response", "Source", "serve"]
+__all__ = [
+    "FAULT_KINDS",
+    "CbbdSource",
+    "Fault",
+    "ReplayServer",
+    "RequestRecord",
+    "Response",
+    "Source",
+    "serve",
+]

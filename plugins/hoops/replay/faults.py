@@ -1,4 +1,6 @@
-"""Injected failures, so tests can prove the pipeline copes with what barttorvik.com really does.
+"""Injected failures, so tests can prove the pipeline copes with what barttorvik.com and the CBBD API
+really do ("429": CBBD's per-endpoint concurrency limit, to retry after `Retry-After`; "quota": its
+monthly quota spent, with no Retry-After).
 
 A fault matches requests whose path contains `path_contains`; `times=None` keeps it until cleared,
 `times=n` lets it fire n times and then normal service resumes. The first matching fault wins.
@@ -14,7 +16,7 @@ from typing import Any
 
 from hoops.replay.response import Response, text
 
-KINDS = ("403", "bot", "5xx", "slow", "truncated", "malformed")
+KINDS = ("403", "bot", "5xx", "slow", "truncated", "malformed", "429", "quota")
 
 FORBIDDEN_HTML = (
     "<!DOCTYPE html>\n<html><head><title>403 Forbidden</title></head>\n"
@@ -37,6 +39,9 @@ BOT_HTML = """<!DOCTYPE html>
 """
 
 MALFORMED_JSON = b'{"error": "unexpected"}'
+JSON_TYPE = "application/json; charset=utf-8"
+TOO_MANY_CONCURRENT = b'{"message": "Too many concurrent requests for this endpoint."}'
+QUOTA_EXCEEDED = b'{"message": "Monthly call quota exceeded."}'
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class Fault:
     path_contains: str = ""
     delay_s: float = 2.0
     status: int = 503
+    retry_after_s: float = 1.0  # the Retry-After header of a "429"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -56,13 +62,15 @@ class Fault:
             raise ValueError(f"delay_s must be >= 0, got {self.delay_s}")
         if not 100 <= self.status <= 599:
             raise ValueError(f"status must be an HTTP status code, got {self.status}")
+        if self.retry_after_s < 0:
+            raise ValueError(f"retry_after_s must be >= 0, got {self.retry_after_s}")
 
     @classmethod
     def from_json(cls, payload: Any) -> Fault:
         """Build from the control endpoint's JSON body; unknown keys are an error, not silently dropped."""
         if not isinstance(payload, dict) or "kind" not in payload:
             raise ValueError('expected a JSON object with at least "kind"')
-        unknown = set(payload) - {"kind", "times", "path_contains", "delay_s", "status"}
+        unknown = set(payload) - {"kind", "times", "path_contains", "delay_s", "status", "retry_after_s"}
         if unknown:
             raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
         try:
@@ -72,6 +80,7 @@ class Fault:
                 path_contains=str(payload.get("path_contains", "")),
                 delay_s=float(payload.get("delay_s", 2.0)),
                 status=int(payload.get("status", 503)),
+                retry_after_s=float(payload.get("retry_after_s", 1.0)),
             )
         except (TypeError, ValueError) as exc:
             raise ValueError(str(exc)) from None
@@ -126,6 +135,12 @@ def short_circuit(fault: Fault) -> Response | None:
         except ValueError:
             phrase = "Server Error"
         return text(fault.status, f"{fault.status} {phrase}\n")
+    if fault.kind == "429":
+        seconds = fault.retry_after_s
+        retry_after = str(int(seconds)) if float(seconds).is_integer() else str(seconds)
+        return Response(429, TOO_MANY_CONCURRENT, JSON_TYPE, {"Retry-After": retry_after})
+    if fault.kind == "quota":
+        return Response(429, QUOTA_EXCEEDED, JSON_TYPE, {"X-CallLimit-Remaining": "0"})
     return None
 
 

@@ -1,8 +1,9 @@
 """An offline HTTP server that answers like the real sources, with injectable faults and a request log.
 
 Standard library only, so it starts in milliseconds inside a test, `make demo` or a benchmark.
-Sources (BartTorvik now, CBBD later) own their paths; the server adds `/_replay/*` control routes,
-faults and logging around them.
+Sources (BartTorvik and CBBD, both on by default; their paths do not collide) own their paths; the
+server adds `/_replay/*` control routes, faults and logging around them. A source that needs request
+headers (CBBD's bearer auth) implements `handle_request(path, query, headers)` besides `handle`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from hoops import settings
 from hoops.replay.barttorvik import BartTorvikSource
+from hoops.replay.cbbd import CbbdSource
 from hoops.replay.faults import Fault, FaultBook, distort, short_circuit
 from hoops.replay.response import NOT_FOUND, Response, Source, text
 
@@ -57,13 +59,29 @@ class ReplayServer:
         today: dt.date | None = None,
         samples_dir: Path | str | None = None,
         sources: Iterable[Source] | None = None,
+        *,
+        cbbd_api_key: str | None = None,
+        cbbd_quota: int = 1_000_000,
+        cbbd_scale: float = 1.0,
+        cbbd_plays_per_game: int | None = None,
     ):
         self._today = today
         self.samples_dir = Path(samples_dir) if samples_dir is not None else settings.samples_dir()
         self.faults = FaultBook()
-        self._sources: list[Source] = (
-            list(sources) if sources is not None else [BartTorvikSource(self.samples_dir, self.today)]
-        )
+        self.cbbd: CbbdSource | None
+        if sources is not None:
+            self._sources: list[Source] = list(sources)
+            self.cbbd = next((s for s in self._sources if isinstance(s, CbbdSource)), None)
+        else:
+            self.cbbd = CbbdSource(
+                self.samples_dir / "cbbd",
+                self.today,
+                api_key=cbbd_api_key,
+                monthly_quota=cbbd_quota,
+                scale=cbbd_scale,
+                plays_per_game=cbbd_plays_per_game,
+            )
+            self._sources = [BartTorvikSource(self.samples_dir, self.today), self.cbbd]
         self._log: list[RequestRecord] = []
         self._log_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -119,6 +137,8 @@ class ReplayServer:
     def add_source(self, source: Source) -> None:
         """Serve another upstream's routes; sources are asked in the order they were added."""
         self._sources.append(source)
+        if self.cbbd is None and isinstance(source, CbbdSource):
+            self.cbbd = source
 
     # -- faults and the request log ----------------------------------------------------------------
 
@@ -130,8 +150,9 @@ class ReplayServer:
         path_contains: str = "",
         delay_s: float = 2.0,
         status: int = 503,
+        retry_after_s: float = 1.0,
     ) -> None:
-        self.faults.add(Fault(kind, times, path_contains, delay_s, status))
+        self.faults.add(Fault(kind, times, path_contains, delay_s, status, retry_after_s))
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -148,17 +169,28 @@ class ReplayServer:
 
     # -- request handling --------------------------------------------------------------------------
 
-    def dispatch(self, method: str, raw_path: str, body: bytes, user_agent: str) -> Response:
+    def dispatch(
+        self,
+        method: str,
+        raw_path: str,
+        body: bytes,
+        user_agent: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
         """Answer one request; called by the handler thread."""
         parts = urlsplit(raw_path)
         if parts.path.startswith(CONTROL_PREFIX):
             return self._control(method, parts.path, body)
-        response = self._serve_source(method, raw_path, parts.path, dict(parse_qsl(parts.query)))
+        response = self._serve_source(
+            method, raw_path, parts.path, dict(parse_qsl(parts.query)), headers or {}
+        )
         with self._log_lock:
             self._log.append(RequestRecord(method, raw_path, response.status, user_agent))
         return response
 
-    def _serve_source(self, method: str, raw_path: str, path: str, query: Mapping[str, str]) -> Response:
+    def _serve_source(
+        self, method: str, raw_path: str, path: str, query: Mapping[str, str], headers: Mapping[str, str]
+    ) -> Response:
         fault = self.faults.take(raw_path)
         if fault is not None:
             replaced = short_circuit(fault)
@@ -166,15 +198,18 @@ class ReplayServer:
                 return replaced
             if fault.kind == "slow":
                 self._stopping.wait(fault.delay_s)
-        response = self._route(method, path, query)
+        response = self._route(method, path, query, headers)
         return distort(fault, response) if fault is not None else response
 
-    def _route(self, method: str, path: str, query: Mapping[str, str]) -> Response:
+    def _route(
+        self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str]
+    ) -> Response:
         if method not in ("GET", "HEAD"):
             return text(405, "Method Not Allowed")
         for source in self._sources:
             try:
-                response = source.handle(path, query)
+                with_headers = getattr(source, "handle_request", None)
+                response = with_headers(path, query, headers) if with_headers else source.handle(path, query)
             except Exception:
                 log.exception("replay source %s failed on %s", type(source).__name__, path)
                 return text(500, "Internal Server Error")
@@ -234,7 +269,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         response = self.server.replay.dispatch(
-            self.command, self.path, body, self.headers.get("User-Agent", "")
+            self.command, self.path, body, self.headers.get("User-Agent", ""), self.headers
         )
         try:
             self.send_response(response.status)

