@@ -24,6 +24,7 @@ class BronzeResult:
     key: str
     rows: int
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: int = 0
 
 
 def bronze_key(req: Request, asof: dt.date) -> str:
@@ -34,6 +35,34 @@ def bronze_key(req: Request, asof: dt.date) -> str:
 def _fits(row: dict[str, Any], ep: catalog.Endpoint) -> str | None:
     violations = catalog.null_violations(pa.Table.from_pylist([row], schema=ep.schema))
     return f"null in non-nullable {', '.join(violations)}" if violations else None
+
+
+def _key_of(record: Any, ep: catalog.Endpoint) -> tuple | None:
+    if not isinstance(record, dict) or not ep.primary_key:
+        return None
+    key = []
+    for path in ep.primary_key:
+        value: Any = record
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        key.append(value)
+    return tuple(key)
+
+
+def drop_exact_duplicates(records: list[Any], ep: catalog.Endpoint) -> tuple[list[Any], int]:
+    """Records repeated verbatim in one response (same key, same content) are kept once. Same key with
+    different content is kept twice: that is a disagreement for silver to resolve, not a duplicate."""
+    seen: dict[tuple, list[Any]] = {}
+    kept, dropped = [], 0
+    for record in records:
+        key = _key_of(record, ep)
+        if key is not None and any(record == other for other in seen.get(key, ())):
+            dropped += 1
+            continue
+        if key is not None:
+            seen.setdefault(key, []).append(record)
+        kept.append(record)
+    return kept, dropped
 
 
 def to_bronze_table(records: list[Any], ep: catalog.Endpoint) -> tuple[pa.Table, list[dict[str, Any]]]:
@@ -58,9 +87,10 @@ def to_bronze_table(records: list[Any], ep: catalog.Endpoint) -> tuple[pa.Table,
 
 def write_bronze(lake: Lake, req: Request, asof: dt.date, records: list[Any]) -> BronzeResult:
     ep = catalog.get(req.endpoint)
+    records, duplicates = drop_exact_duplicates(records, ep)
     table, rejected = to_bronze_table(records, ep)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd", write_statistics=True)
     key = bronze_key(req, asof)
     lake.put(key, sink.getvalue().to_pybytes(), "application/vnd.apache.parquet")
-    return BronzeResult(key, table.num_rows, rejected)
+    return BronzeResult(key, table.num_rows, rejected, duplicates)

@@ -54,6 +54,7 @@ class FetchStats:
     rows_served: int = 0
     rows_bronze: int = 0
     rows_rejected: int = 0
+    rows_duplicate: int = 0  # exact repeats within a response, kept once
     quota_remaining: int | None = None
     quota_exhausted: bool = False
     deadletters: list[str] = field(default_factory=list)
@@ -253,6 +254,7 @@ class Fetcher:
                 )
             )
         self.stats.rows_bronze += result.rows
+        self.stats.rows_duplicate += result.duplicates
         self.stats.rows_by_endpoint[req.endpoint] += result.rows
         self._checkpoint(req, "done", rows=result.rows, raw_key=raw_key)
         self.stats.completed += 1
