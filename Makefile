@@ -31,6 +31,7 @@ replay: $(STAMP)
 
 bench: $(STAMP)
 	PYTHONPATH=plugins $(PY) bench/bt_snapshot.py
+	PYTHONPATH=plugins $(PY) bench/cbbd_fetch.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
