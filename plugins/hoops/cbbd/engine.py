@@ -18,8 +18,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from hoops.cbbd import catalog, raw
-from hoops.cbbd.bronze import write_bronze
+from hoops.cbbd import bronze, catalog, raw
 from hoops.cbbd.checkpoints import Checkpoint, CheckpointConflict, CheckpointStore
 from hoops.cbbd.request import Request
 from hoops.http import ApiClient, ApiError, QuotaExhausted
@@ -98,17 +97,6 @@ def split_window(req: Request) -> list[Request] | None:
     ]
 
 
-def _records(ep: catalog.Endpoint, body: bytes) -> list[Any]:
-    data = json.loads(body)
-    if ep.response_is_list:
-        if not isinstance(data, list):
-            raise ValueError(f"expected a JSON array, got a JSON {type(data).__name__}")
-        return data
-    if not isinstance(data, dict):
-        raise ValueError(f"expected a JSON object, got a JSON {type(data).__name__}")
-    return [data]
-
-
 class Fetcher:
     def __init__(
         self,
@@ -130,6 +118,7 @@ class Fetcher:
         self._stop = False
         self._known: dict[tuple[str, str], Checkpoint] = {}
         self._interrupted = 0  # requests cut short by the quota: not done, asked again next run
+        self._convert = asyncio.Lock()
         self._started = time.monotonic()
 
     async def run(self, requests: list[Request]) -> FetchStats:
@@ -216,36 +205,47 @@ class Fetcher:
         self.stats.calls_by_endpoint[req.endpoint] += 1
         if response.calls_remaining is not None:
             self.stats.quota_remaining = response.calls_remaining
-        fetched_at = dt.datetime.now(dt.UTC)
+        # One response is stored and converted at a time: the work is CPU-bound under the GIL anyway, and
+        # it keeps peak memory at one response's worth of parsed rows while other requests are in flight.
+        async with self._convert:
+            outcome = await asyncio.to_thread(self._store, req, ep, response)
+        kind, raw_key, detail = outcome
+        if kind == "malformed":
+            self._fail(req, "malformed", {"message": detail, "raw_key": raw_key})
+        elif kind == "split":
+            log.info("%s returned %s rows (the cap): splitting the window", req.describe(), detail)
+            self.stats.splits += 1
+            self._checkpoint(req, "split", rows=0, raw_key=raw_key)
+            queue.extendleft(reversed(self._expand(split_window(req) or [])))
+        else:
+            self._checkpoint(req, "done", rows=detail, raw_key=raw_key)
+            self.stats.completed += 1
+
+    def _store(self, req: Request, ep: catalog.Endpoint, response: Any) -> tuple[str, str, Any]:
+        """Raw first, then (unless the response is at the cap and can be split) bronze. Runs in a thread."""
         raw_key = raw.write_raw(
             self.lake,
             req,
             self.asof,
             status=response.status,
             body=response.body,
-            fetched_at=fetched_at,
+            fetched_at=dt.datetime.now(dt.UTC),
             calls_remaining=response.calls_remaining,
             run_id=self.run_id,
         )
         try:
-            records = _records(ep, response.body)
-        except ValueError as exc:
-            self._fail(req, "malformed", {"message": str(exc), "raw_key": raw_key})
-            return
-        self.stats.rows_served += len(records)
-        if ep.row_cap and len(records) >= ep.row_cap:
-            halves = split_window(req)
-            if halves:
-                log.info("%s returned %s rows (the cap): splitting the window", req.describe(), len(records))
-                self.stats.splits += 1
-                self.stats.rows_served -= len(records)  # the halves serve these rows again
-                self._checkpoint(req, "split", rows=0, raw_key=raw_key)
-                queue.extendleft(reversed(self._expand(halves)))
-                return
+            converted = bronze.convert(response.body, ep)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return "malformed", raw_key, str(exc)
+        if ep.row_cap and converted.served >= ep.row_cap:
+            if split_window(req):
+                return "split", raw_key, converted.served
             raw.write_deadletter(
-                self.lake, req, self.asof, "cap_unsplittable", {"rows": len(records), "raw_key": raw_key}
+                self.lake, req, self.asof, "cap_unsplittable", {"rows": converted.served, "raw_key": raw_key}
             )
-        result = await asyncio.to_thread(write_bronze, self.lake, req, self.asof, records)
+        self.stats.rows_served += converted.served
+        result = bronze.write_bronze_body(self.lake, req, self.asof, response.body, converted)
+        del converted
         if result.rejected:
             self.stats.rows_rejected += len(result.rejected)
             self.stats.deadletters.append(
@@ -256,8 +256,7 @@ class Fetcher:
         self.stats.rows_bronze += result.rows
         self.stats.rows_duplicate += result.duplicates
         self.stats.rows_by_endpoint[req.endpoint] += result.rows
-        self._checkpoint(req, "done", rows=result.rows, raw_key=raw_key)
-        self.stats.completed += 1
+        return "done", raw_key, result.rows
 
     def _fail(self, req: Request, reason: str, detail: dict[str, Any]) -> None:
         self.stats.failed += 1

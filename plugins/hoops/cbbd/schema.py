@@ -667,11 +667,12 @@ def unknown_keys(value: Any, arrow: pa.DataType, path: str) -> set[str]:
     return found
 
 
-def null_violations(table: pa.Table) -> list[str]:
+def null_violations(table: pa.Table, schema: pa.Schema | None = None) -> list[str]:
     """Dotted paths of non-nullable fields that hold nulls (nested ones only where the parent is present).
 
     pyarrow builds such a table without complaint but refuses to write it to Parquet, so a writer
     checks first and can quarantine the rows with a reason instead of failing on the whole file.
+    `schema` judges a table built with looser nullability (same fields, same order).
     """
     out: list[str] = []
 
@@ -685,6 +686,6 @@ def null_violations(table: pa.Table) -> list[str]:
         elif pa.types.is_list(field.type):
             visit(present.flatten(), field.type.value_field, f"{path}[]")
 
-    for field, column in zip(table.schema, table.columns, strict=True):
+    for field, column in zip(schema or table.schema, table.columns, strict=True):
         visit(column.combine_chunks(), field, field.name)
     return out
