@@ -198,7 +198,13 @@ def cmd_one(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from hoops.replay import serve
 
-    serve(args.host, args.port, today=dt.date.fromisoformat(args.today) if args.today else None)
+    serve(
+        args.host,
+        args.port,
+        today=dt.date.fromisoformat(args.today) if args.today else None,
+        cbbd_scale=args.cbbd_scale,
+        cbbd_plays_per_game=args.cbbd_plays_per_game,
+    )
     return 0
 
 
@@ -248,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("--host", default="127.0.0.1")
     replay.add_argument("--port", type=int, default=8765)
     replay.add_argument("--today", help="the replay's 'today' for live files (YYYY-MM-DD)")
+    replay.add_argument("--cbbd-scale", type=float, default=1.0, help="fraction of a real CBBD season")
+    replay.add_argument("--cbbd-plays-per-game", type=int, help="plays per game (default: real volume)")
     replay.set_defaults(func=cmd_replay)
     db = sub.add_parser("db", help="the embedded PostgreSQL: start, stop, or show the warehouse DSN")
     db.add_argument("action", choices=["start", "stop", "dsn"])

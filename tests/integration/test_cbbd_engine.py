@@ -48,7 +48,9 @@ def store(warehouse_dsn):
     return PostgresCheckpoints()
 
 
-def fetch(server, lake_root, store, requests, *, is_final=always_final, rps=1000.0, concurrency=3):
+def fetch(
+    server, lake_root, store, requests, *, is_final=always_final, rps=1000.0, concurrency=3, max_calls=None
+):
     async def go():
         async with ApiClient(
             base_url=server.base_url,
@@ -58,7 +60,13 @@ def fetch(server, lake_root, store, requests, *, is_final=always_final, rps=1000
             backoff_base_s=0.001,
         ) as client:
             fetcher = Fetcher(
-                client, open_lake(lake_root.as_uri()), store, asof=ASOF, run_id="test", is_final=is_final
+                client,
+                open_lake(lake_root.as_uri()),
+                store,
+                asof=ASOF,
+                run_id="test",
+                is_final=is_final,
+                max_calls=max_calls,
             )
             return await fetcher.run(requests)
 
@@ -126,6 +134,29 @@ def test_a_window_at_the_row_cap_is_split_until_complete(lake_root, store):
         for i in pq.read_table(p)["id"].to_pylist()
     ]
     assert len(ids) == len(set(ids)) and len(ids) > catalog.get("games").row_cap
+
+
+def test_the_call_budget_holds_even_when_splits_add_calls_and_the_next_run_finishes(lake_root, store):
+    with ReplayServer(cbbd_scale=1.0, cbbd_api_key=FAKE_KEY) as server:
+        whole = Request.of(
+            "games",
+            {
+                "season": SEASON,
+                "startDateRange": "2023-11-01T00:00:00.000Z",
+                "endDateRange": "2024-04-10T23:59:59.999Z",
+            },
+        )
+        capped = fetch(server, lake_root, store, [whole], concurrency=1, max_calls=2)
+        assert capped.calls == 2 and capped.budget_exhausted and capped.unfinished >= 1
+        rest = fetch(server, lake_root, store, [whole])
+        clean = fetch(server, lake_root, store, [whole])
+    assert rest.calls >= 1 and clean.calls == 0
+    ids = [
+        i
+        for p in (lake_root / "bronze" / "games").rglob("*.parquet")
+        for i in pq.read_table(p)["id"].to_pylist()
+    ]
+    assert len(ids) == len(set(ids)) > catalog.get("games").row_cap
 
 
 def test_split_windows_cover_the_same_instants_without_overlap():

@@ -56,6 +56,7 @@ class FetchStats:
     rows_duplicate: int = 0  # exact repeats within a response, kept once
     quota_remaining: int | None = None
     quota_exhausted: bool = False
+    budget_exhausted: bool = False  # max_calls reached; the rest is left for the next run
     deadletters: list[str] = field(default_factory=list)
     rows_by_endpoint: Counter = field(default_factory=Counter)
     calls_by_endpoint: Counter = field(default_factory=Counter)
@@ -109,16 +110,19 @@ class Fetcher:
         is_final,
         progress_every: int = 25,
         force: bool = False,
+        max_calls: int | None = None,
     ):
         self.client, self.lake, self.checkpoints = client, lake, checkpoints
         self.asof, self.run_id, self.is_final = asof, run_id, is_final
         self.progress_every = progress_every
         self.force = force  # ask even what a final checkpoint says is done (debugging, repairs)
+        self.max_calls = max_calls  # splits add calls the plan did not count: the budget holds anyway
         self.stats = FetchStats()
         self._stop = False
         self._known: dict[tuple[str, str], Checkpoint] = {}
         self._interrupted = 0  # requests cut short by the quota: not done, asked again next run
         self._convert = asyncio.Lock()
+        self._in_flight = 0
         self._started = time.monotonic()
 
     async def run(self, requests: list[Request]) -> FetchStats:
@@ -156,8 +160,15 @@ class Fetcher:
 
     async def _worker(self, queue: deque[Request]) -> None:
         while queue and not self._stop:
+            if self.max_calls is not None and self.stats.calls + self._in_flight >= self.max_calls:
+                self.stats.budget_exhausted = True
+                return
             req = queue.popleft()
-            await self._one(req, queue)
+            self._in_flight += 1
+            try:
+                await self._one(req, queue)
+            finally:
+                self._in_flight -= 1
             done = self.stats.completed + self.stats.failed
             if done and done % self.progress_every == 0:
                 self._log_progress(len(queue))

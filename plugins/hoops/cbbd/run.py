@@ -87,7 +87,7 @@ def run_plan(
             client_kwargs=client_kwargs or {},
             result=result,
         )
-        if stats is None or not plan.pending_endpoints:
+        if stats is None or stats.budget_exhausted or not plan.pending_endpoints:
             break
         todo = plan.pending_endpoints
     return result

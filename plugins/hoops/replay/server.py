@@ -290,14 +290,14 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s - %s", self.address_string(), format % args)
 
 
-def serve(host: str, port: int, today: dt.date | None = None) -> None:
+def serve(host: str, port: int, today: dt.date | None = None, **cbbd: Any) -> None:
     """Run in the foreground until Ctrl-C or SIGTERM (for `python -m hoops replay`)."""
     done = threading.Event()
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, lambda *_: done.set())
-    server = ReplayServer(host, port, today=today)
+    server = ReplayServer(host, port, today=today, **cbbd)
     try:
         server.start()
         print(
