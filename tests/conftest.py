@@ -7,6 +7,7 @@ folder, so tests are independent and can run in parallel.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import uuid
@@ -100,3 +101,51 @@ def dagbag(airflow_db):
     bag = BundleDagBag(dag_folder=str(ROOT / "dags"), bundle_path=ROOT / "dags", bundle_name="dags-folder")
     assert bag.import_errors == {}
     return bag
+
+
+@pytest.fixture(scope="session")
+def cbbd_season_bronze(pg_server):
+    """A small 2024 season (plus the reference endpoints) fetched once from the replay server into raw and
+    bronze; tests copy it with `bronze_lake` instead of fetching again."""
+    import datetime as dt
+
+    from hoops import warehouse
+    from hoops.cbbd import planner
+    from hoops.cbbd.checkpoints import PostgresCheckpoints
+    from hoops.cbbd.run import run_plan
+    from hoops.lake import open_lake
+    from hoops.replay import ReplayServer
+
+    root = Path(tempfile.mkdtemp(prefix="hoops-bronze-")) / "lake"
+    name = f"bronze_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    old = os.environ.get("HOOPS_POSTGRES_DSN")
+    os.environ["HOOPS_POSTGRES_DSN"] = pg_server.get_uri(name)
+    try:
+        with warehouse.connect() as conn:
+            warehouse.migrate(conn)
+        with ReplayServer(cbbd_scale=0.03, cbbd_api_key="fixture-key", cbbd_plays_per_game=40) as server:
+            run_plan(
+                planner.backfill([2024]),
+                lake=open_lake(root.as_uri()),
+                checkpoints=PostgresCheckpoints(),
+                asof=dt.date(2025, 1, 15),
+                run_id="fixture",
+                client_kwargs={"base_url": server.base_url, "api_key": "fixture-key", "rate": 0,
+                               "backoff_base_s": 0.001},
+            )
+    finally:
+        if old is None:
+            os.environ.pop("HOOPS_POSTGRES_DSN", None)
+        else:
+            os.environ["HOOPS_POSTGRES_DSN"] = old
+    yield root
+    shutil.rmtree(root.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def bronze_lake(cbbd_season_bronze, lake_root) -> Path:
+    """`lake_root` holding a copy of the small 2024 season's raw and bronze objects."""
+    shutil.copytree(cbbd_season_bronze, lake_root)
+    return lake_root
