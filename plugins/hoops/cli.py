@@ -8,7 +8,7 @@ import os
 import time
 from zoneinfo import ZoneInfo
 
-from hoops import settings, warehouse
+from hoops import cli_cbbd, settings, warehouse
 
 DEMO_DATES = ("2020-03-11", "2020-03-12", "2020-03-13")
 
@@ -263,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     sql = sub.add_parser("sql", help="run one SQL statement against the warehouse and print the result")
     sql.add_argument("query")
     sql.set_defaults(func=cmd_sql)
+    cli_cbbd.register(sub)
     args = parser.parse_args(argv)
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     return args.func(args)

@@ -37,8 +37,9 @@ class LakeSQL:
     def __init__(self, lake: Lake, memory_limit: str = MEMORY_LIMIT):
         self.lake = lake
         self.scratch = Path(tempfile.mkdtemp(prefix="hoops-duckdb-"))
-        self.con = duckdb.connect(config={"memory_limit": memory_limit, "threads": 2,
-                                          "temp_directory": str(self.scratch / "spill")})
+        self.con = duckdb.connect(
+            config={"memory_limit": memory_limit, "threads": 2, "temp_directory": str(self.scratch / "spill")}
+        )
 
     def __enter__(self) -> LakeSQL:
         return self
@@ -80,12 +81,16 @@ class LakeSQL:
                 self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {empty_sql}")
             return 0
         paths = self.local_paths(keys)
-        root = str(self.lake.root) + "/" if isinstance(self.lake, LocalLake) else str(self.scratch / "objects") + "/"
+        root = (
+            str(self.lake.root) + "/"
+            if isinstance(self.lake, LocalLake)
+            else str(self.scratch / "objects") + "/"
+        )
+        listed = "[" + ", ".join(_quote(p) for p in paths) + "]"
         self.con.execute(
             f"CREATE OR REPLACE VIEW {name} AS SELECT * EXCLUDE (filename), "
-            f"replace(filename, $root, '') AS _key "
-            f"FROM read_parquet($paths, filename = true, union_by_name = true, hive_partitioning = false)"
-            .replace("$root", _quote(root)).replace("$paths", "[" + ", ".join(_quote(p) for p in paths) + "]")
+            f"replace(filename, {_quote(root)}, '') AS _key FROM read_parquet({listed}, filename = true, "
+            "union_by_name = true, hive_partitioning = false)"
         )
         return len(paths)
 
@@ -95,8 +100,9 @@ class LakeSQL:
             raise ValueError(f"not a plain view name: {name!r}")
         self.con.register(name, table)
 
-    def write(self, query: str, key: str, params: list[Any] | None = None,
-              order_by: str | None = None) -> dict[str, int]:
+    def write(
+        self, query: str, key: str, params: list[Any] | None = None, order_by: str | None = None
+    ) -> dict[str, int]:
         """Run `query` and store the result as one zstd Parquet object at `key`; returns rows and bytes."""
         out = self.scratch / "out" / key.replace("/", "__")
         out.parent.mkdir(parents=True, exist_ok=True)

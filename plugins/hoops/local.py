@@ -55,3 +55,5 @@ def airflow(args: list[str], env: dict[str, str], *, quiet: bool = False) -> sub
 def migrate_metadata(env: dict[str, str]) -> None:
     if airflow(["db", "migrate"], env, quiet=True).returncode != 0:
         raise SystemExit("`airflow db migrate` failed; run it by hand with the same environment to see why")
+    # The pool that bounds concurrent CBBD API tasks (one slot: the per-task rate limit is then global).
+    airflow(["pools", "set", "cbbd_api", "1", "CBBD API calls"], env, quiet=True)

@@ -140,3 +140,23 @@ def cbbd_http() -> CbbdHttpSettings:
         rate=float(_env("HOOPS_CBBD_RPS", "3.0")),
         timeout_s=float(_env("HOOPS_CBBD_TIMEOUT_S", "60")),
     )
+
+
+def cbbd_window_days() -> int:
+    """Days the incremental run re-reads (late scores, stat corrections): env `HOOPS_CBBD_WINDOW_DAYS`."""
+    return int(_env("HOOPS_CBBD_WINDOW_DAYS", "7"))
+
+
+def catalog_kind() -> str:
+    """`duckdb` (default: a local DuckDB file with views over the lake) or `glue` (AWS)."""
+    return (_env("HOOPS_CATALOG", "duckdb") or "duckdb").strip().lower()
+
+
+def duckdb_catalog_path() -> Path:
+    """The local catalog: one DuckDB file whose views read the lake's silver and gold tables."""
+    return Path(_env("HOOPS_DUCKDB_CATALOG", str(state_dir() / "lake.duckdb"))).resolve()
+
+
+def cbbd_max_batches() -> int:
+    """Upper bound of a fetch stage's map: env `HOOPS_CBBD_MAX_BATCHES` (default 64, Airflow allows 1,024)."""
+    return int(_env("HOOPS_CBBD_MAX_BATCHES", "64"))

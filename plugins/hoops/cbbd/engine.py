@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 import time
 from collections import Counter, deque
@@ -21,6 +20,7 @@ from typing import Any
 from hoops.cbbd import bronze, catalog, raw
 from hoops.cbbd.checkpoints import Checkpoint, CheckpointConflict, CheckpointStore
 from hoops.cbbd.request import Request
+from hoops.events import emit
 from hoops.http import ApiClient, ApiError, QuotaExhausted
 from hoops.lake import Lake
 
@@ -177,18 +177,17 @@ class Fetcher:
         elapsed = time.monotonic() - self._started
         done = self.stats.completed + self.stats.failed
         rate = done / elapsed if elapsed else 0.0
-        log.info(
-            json.dumps(
-                {
-                    "event": "progress",
-                    "done": done,
-                    "left": left,
-                    "calls": self.stats.calls,
-                    "quota_left": self.stats.quota_remaining,
-                    "rate_per_s": round(rate, 2),
-                    "eta_s": round(left / rate, 1) if rate else None,
-                }
-            )
+        emit(
+            log,
+            "progress",
+            run=self.run_id,
+            done=done,
+            planned=done + left,
+            left=left,
+            calls=self.stats.calls,
+            quota_left=self.stats.quota_remaining,
+            rate_per_s=round(rate, 2),
+            eta_s=round(left / rate, 1) if rate else None,
         )
 
     async def _one(self, req: Request, queue: deque[Request]) -> None:
@@ -224,13 +223,24 @@ class Fetcher:
         if kind == "malformed":
             self._fail(req, "malformed", {"message": detail, "raw_key": raw_key})
         elif kind == "split":
-            log.info("%s returned %s rows (the cap): splitting the window", req.describe(), detail)
+            emit(log, "split", run=self.run_id, endpoint=req.endpoint, request=req.param_hash, rows=detail)
             self.stats.splits += 1
             self._checkpoint(req, "split", rows=0, raw_key=raw_key)
             queue.extendleft(reversed(self._expand(split_window(req) or [])))
         else:
             self._checkpoint(req, "done", rows=detail, raw_key=raw_key)
             self.stats.completed += 1
+            emit(
+                log,
+                "fetched",
+                logging.DEBUG,
+                run=self.run_id,
+                endpoint=req.endpoint,
+                request=req.param_hash,
+                rows=detail,
+                calls=self.stats.calls,
+                quota_left=self.stats.quota_remaining,
+            )
 
     def _store(self, req: Request, ep: catalog.Endpoint, response: Any) -> tuple[str, str, Any]:
         """Raw first, then (unless the response is at the cap and can be split) bronze. Runs in a thread."""
@@ -273,7 +283,15 @@ class Fetcher:
         self.stats.failed += 1
         self.stats.deadletters.append(raw.write_deadletter(self.lake, req, self.asof, reason, detail))
         self._checkpoint(req, "failed", rows=0, raw_key=None)
-        log.warning("%s failed: %s", req.describe(), reason)
+        emit(
+            log,
+            "request_failed",
+            logging.WARNING,
+            run=self.run_id,
+            endpoint=req.endpoint,
+            request=req.param_hash,
+            reason=reason,
+        )
 
     def _checkpoint(self, req: Request, status: str, *, rows: int, raw_key: str | None) -> None:
         key = (req.endpoint, req.param_hash)

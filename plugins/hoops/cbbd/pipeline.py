@@ -1,9 +1,11 @@
-"""The CBBD DAGs' steps as plain functions: validate the trigger, plan into batch manifests, fetch one batch.
+"""The CBBD DAGs' steps as plain functions: validate the trigger, plan into batch manifests, fetch one
+batch, build silver and gold, validate, summarise.
 
-Batches keep the Airflow map small whatever the season size: requests are grouped into at most
-`MAX_BATCHES` manifests stored in the lake (`tmp/manifests/{dag_id}/{run_id}/…`), and only their keys go
-through XCom. Everything is keyed by the run, so clearing a task or the whole run repeats the same work
-on the same keys, and checkpoints make the repeat cost no calls.
+Batches keep the Airflow map small whatever the season size: a stage's requests are grouped into at
+most `HOOPS_CBBD_MAX_BATCHES` (64) manifests stored in the lake under the run's folder
+(`tmp/runs/{dag_id}/{run_id}/…`) and only their keys go through XCom. Each step also writes its result
+there, so the summary can be assembled even when a step failed, and clearing a task or the whole run
+repeats the same work on the same keys; checkpoints make the repeat cost no calls.
 """
 
 from __future__ import annotations
@@ -11,58 +13,110 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import math
 import re
+import time
 from typing import Any
 
 from hoops import settings, warehouse
 from hoops.cbbd import catalog, planner
 from hoops.cbbd.checkpoints import PostgresCheckpoints, open_checkpoints
 from hoops.cbbd.context import season_context
-from hoops.cbbd.engine import Fetcher, QuotaStop
+from hoops.cbbd.engine import Fetcher, FetchStats, QuotaStop
 from hoops.cbbd.request import Request
+from hoops.events import emit
 from hoops.http import ApiClient
 from hoops.lake import open_lake
 
-MAX_BATCHES = 64  # map indexes per fetch stage: far below max_map_length (1,024), easy on the scheduler
-FIRST_SEASON, LAST_SEASON = 2003, 2100
-_SAFE = re.compile(r"[^A-Za-z0-9_.=-]")
+log = logging.getLogger(__name__)
+
+FIRST_SEASON = 2003
+MAX_WINDOW_DAYS = 60
+_SAFE = re.compile(r"[^A-Za-z0-9_.=+-]")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class InvalidRequest(ValueError):
     """A trigger parameter or configuration that cannot work; the message says what to change."""
 
 
-def validate_params(params: dict[str, Any], today: dt.date) -> dict[str, Any]:
-    """Trigger params after the form's JSON schema: the checks a schema can't express, with clear errors."""
-    out: dict[str, Any] = {}
-    seasons = params.get("seasons")
-    if seasons is not None:
-        if not isinstance(seasons, list) or not seasons or not all(isinstance(s, int) for s in seasons):
-            raise InvalidRequest(f"seasons must be a non-empty list of years, got {seasons!r}")
-        last = planner.season_of(today) + 1
-        bad = [s for s in seasons if not FIRST_SEASON <= s <= last]
-        if bad:
-            raise InvalidRequest(f"seasons {bad} are out of range: CBBD data covers {FIRST_SEASON}-{last}")
-        out["seasons"] = sorted(set(seasons))
-    endpoints = params.get("endpoints") or ["all"]
-    if endpoints != ["all"]:
-        unknown = sorted(set(endpoints) - set(catalog.ENDPOINTS))
-        if unknown or "all" in endpoints:
-            raise InvalidRequest(f"unknown endpoints {unknown or ['all mixed with names']}; "
-                                 f"use ['all'] or names from: {', '.join(catalog.ENDPOINTS)}")
-    out["endpoints"] = "all" if endpoints == ["all"] else list(endpoints)
-    max_calls = params.get("max_calls")
-    if max_calls is not None and (isinstance(max_calls, bool) or not isinstance(max_calls, int) or max_calls < 1):
-        raise InvalidRequest(f"max_calls must be a positive whole number (or empty for no budget), got {max_calls!r}")
-    out["max_calls"] = max_calls
-    window = params.get("window_days")
-    if window is not None and (isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 60):
-        raise InvalidRequest(f"window_days must be a whole number from 1 to 60, got {window!r}")
-    out["window_days"] = window or settings.cbbd_window_days()
-    out["include_fanout"] = bool(params.get("include_fanout"))
-    out["force"] = bool(params.get("force"))
-    return out
+def _whole(name: str, value: Any, low: int, high: int | None) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high and value > high):
+        span = f"from {low} to {high}" if high else f"of at least {low}"
+        raise InvalidRequest(f"{name} must be a whole number {span}, got {value!r}")
+    return value
+
+
+def _seasons(value: Any, today: dt.date) -> list[int]:
+    last = planner.season_of(today)
+    if value is None or value == []:
+        return [last]
+    if not isinstance(value, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in value):
+        raise InvalidRequest(f"seasons must be a list of years like [2024, 2025], got {value!r}")
+    bad = sorted({s for s in value if not FIRST_SEASON <= s <= last})
+    if bad:
+        raise InvalidRequest(f"seasons {bad} are out of range: CBBD data covers {FIRST_SEASON} to {last}")
+    return sorted(set(value))
+
+
+def _endpoints(value: Any) -> str | list[str]:
+    if value in (None, "", "all", [], ["all"]):
+        return "all"
+    if not isinstance(value, list) or not all(isinstance(e, str) for e in value):
+        raise InvalidRequest(f"endpoints must be ['all'] or a list of endpoint names, got {value!r}")
+    unknown = sorted(set(value) - set(catalog.ENDPOINTS))
+    if unknown:
+        shown = [u[:40] for u in unknown]
+        raise InvalidRequest(
+            f"unknown endpoints {shown}; use ['all'] or names from: {', '.join(catalog.ENDPOINTS)}"
+        )
+    return sorted(set(value))
+
+
+def _day(value: Any, name: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise InvalidRequest(f"{name} must be a date YYYY-MM-DD, got {str(value)[:40]!r}")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest(f"{name} {value!r} is not a calendar date") from None
+
+
+def validate_params(
+    params: dict[str, Any], *, kind: str, logical_date: dt.date, today: dt.date
+) -> dict[str, Any]:
+    """The run's spec from the trigger params (after the form's JSON schema), with clear errors.
+
+    `asof` (the bronze partition of what this run fetches) is the run's logical date in New York, so a
+    rerun of the same logical date writes the same objects.
+    """
+    spec: dict[str, Any] = {
+        "kind": kind,
+        "endpoints": _endpoints(params.get("endpoints")),
+        "include_fanout": bool(params.get("include_fanout")),
+        "force": bool(params.get("force")),
+        "max_calls": _whole("max_calls", params.get("max_calls"), 1, None),
+        "asof": logical_date.isoformat(),
+    }
+    if kind == "backfill":
+        spec["seasons"] = _seasons(params.get("seasons"), today)
+    else:
+        day = _day(params.get("date"), "date") or logical_date
+        if day > today:
+            raise InvalidRequest(f"date {day} is in the future (today is {today})")
+        window = _whole("window_days", params.get("window_days"), 1, MAX_WINDOW_DAYS)
+        spec.update(
+            date=day.isoformat(),
+            window_days=window or settings.cbbd_window_days(),
+            seasons=[planner.season_of(day)],
+            asof=day.isoformat(),
+        )
+    return spec
 
 
 def prepare() -> dict[str, Any]:
@@ -76,7 +130,7 @@ def prepare() -> dict[str, Any]:
     if isinstance(open_checkpoints(), PostgresCheckpoints):
         with warehouse.connect() as conn:
             warehouse.migrate(conn)
-    return {"lake": settings.lake_uri()}
+    return {"lake": settings.lake_uri(), "checkpoints": type(open_checkpoints()).__name__}
 
 
 def mode_of(spec: dict[str, Any]) -> planner.Backfill | planner.Incremental:
@@ -85,61 +139,231 @@ def mode_of(spec: dict[str, Any]) -> planner.Backfill | planner.Incremental:
     return planner.incremental(dt.date.fromisoformat(spec["date"]), spec["window_days"])
 
 
-def _seasons(mode: planner.Backfill | planner.Incremental) -> list[int]:
-    return list(mode.seasons) if isinstance(mode, planner.Backfill) else [mode.season]
+def run_prefix(dag_id: str, run_id: str) -> str:
+    """The run's scratch folder in the lake: manifests and step results, keyed by run so clears reuse it."""
+    return f"tmp/runs/{_SAFE.sub('_', dag_id)}/{_SAFE.sub('_', run_id)}"
 
 
-def manifest_prefix(dag_id: str, run_id: str) -> str:
-    return f"tmp/manifests/{_SAFE.sub('_', dag_id)}/{_SAFE.sub('_', run_id)}"
+def save_result(dag_id: str, run_id: str, step: str, result: dict[str, Any]) -> dict[str, Any]:
+    open_lake().put(
+        f"{run_prefix(dag_id, run_id)}/results/{step}.json",
+        json.dumps(result, sort_keys=True, default=str).encode(),
+        "application/json",
+    )
+    return result
 
 
-def plan_batches(spec: dict[str, Any], *, dag_id: str, run_id: str, stage: str, asof: dt.date,
-                 endpoints: str | list[str], include_fanout: bool, max_calls: int | None,
-                 max_batches: int = MAX_BATCHES) -> dict[str, Any]:
-    """Plan, then write the requests as at most `max_batches` manifests; return their keys and the plan."""
+def load_results(dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:
+    lake = open_lake()
+    prefix = f"{run_prefix(dag_id, run_id)}/results/"
+    return {k[len(prefix) : -5]: json.loads(lake.get(k)) for k in lake.list(prefix) if k.endswith(".json")}
+
+
+def plan_stage(
+    spec: dict[str, Any],
+    *,
+    dag_id: str,
+    run_id: str,
+    stage: str,
+    endpoints: str | list[str] | None = None,
+    calls_used: int = 0,
+    max_batches: int | None = None,
+) -> dict[str, Any]:
+    """Plan (what checkpoints say is still to do), then write the requests as at most `max_batches`
+    manifests; returns their keys and the plan's figures. `endpoints` narrows a later stage to what the
+    earlier one left pending."""
+    started = time.monotonic()
     lake, store = open_lake(), open_checkpoints()
+    todo = spec["endpoints"] if endpoints is None else endpoints
+    budget = None if spec["max_calls"] is None else spec["max_calls"] - calls_used
+    result: dict[str, Any] = {
+        "stage": stage,
+        "manifests": [],
+        "calls_planned": 0,
+        "pending_endpoints": [],
+        "deferred_calls": 0,
+        "by_endpoint": {},
+        "budget_left": budget,
+    }
+    if todo == [] or (budget is not None and budget <= 0):
+        return save_result(dag_id, run_id, f"plan-{stage}", result)
     mode = mode_of(spec)
-    done = {f"{e}/{h}" for e, h in store.done_keys()}
-    contexts = {s: season_context(lake, s) for s in _seasons(mode)}
-    plan = planner.plan(mode, endpoints, include_fanout=include_fanout, done=done, contexts=contexts,
-                        max_calls=max_calls, today=asof)
+    done = set() if spec["force"] else {f"{e}/{h}" for e, h in store.done_keys()}
+    contexts = {s: season_context(lake, s) for s in spec["seasons"]}
+    plan = planner.plan(
+        mode,
+        todo,
+        include_fanout=spec["include_fanout"],
+        done=done,
+        contexts=contexts,
+        max_calls=budget,
+        today=dt.date.fromisoformat(spec["asof"]),
+    )
+    log.info("%s plan, %s:\n%s", stage, mode.describe(), planner.format_plan(plan))
     requests = plan.requests
-    size = max(1, math.ceil(len(requests) / max_batches))
-    keys = []
+    size = max(1, math.ceil(len(requests) / (max_batches or settings.cbbd_max_batches())))
     for number, start in enumerate(range(0, len(requests), size)):
         batch = requests[start : start + size]
-        key = f"{manifest_prefix(dag_id, run_id)}/{stage}/batch-{number:04d}.json"
-        body = {"stage": stage, "requests": [{"endpoint": r.endpoint, "params": r.param_dict, "season": r.season}
-                                             for r in batch]}
+        key = f"{run_prefix(dag_id, run_id)}/manifests/{stage}/batch-{number:04d}.json"
+        body = {
+            "stage": stage,
+            "max_calls": len(batch) if budget is not None else None,  # the batches' caps sum to the plan
+            "requests": [{"endpoint": r.endpoint, "params": r.param_dict, "season": r.season} for r in batch],
+        }
         lake.put(key, json.dumps(body, sort_keys=True).encode(), "application/json")
-        keys.append(key)
-    return {
-        "manifests": keys,
-        "calls_planned": plan.total_calls,
-        "calls_pending": plan.pending_calls,
-        "calls_deferred": plan.deferred_calls,
-        "pending_endpoints": plan.pending_endpoints,
-        "text": planner.format_plan(plan),
-    }
+        result["manifests"].append(key)
+    result.update(
+        calls_planned=plan.total_calls,
+        pending_endpoints=plan.pending_endpoints,
+        deferred_calls=plan.deferred_calls,
+        by_endpoint=plan.by_endpoint,
+        seconds=round(time.monotonic() - started, 3),
+    )
+    emit(
+        log,
+        "planned",
+        run=run_id,
+        stage=stage,
+        calls=plan.total_calls,
+        batches=len(result["manifests"]),
+        pending=plan.pending_endpoints,
+        deferred=plan.deferred_calls,
+    )
+    return save_result(dag_id, run_id, f"plan-{stage}", result)
 
 
-def fetch_manifest(key: str, *, asof: dt.date, run_id: str, force: bool, max_calls: int | None = None
-                   ) -> dict[str, Any]:
-    """Fetch one batch. A quota stop is a result, not a crash: the summary says so, the next run resumes."""
+def fetch_batch(
+    key: str, spec: dict[str, Any], *, dag_id: str, run_id: str, client_kwargs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Fetch one manifest. A quota stop is a result, not a crash: it leaves a marker so the other batches
+    of the run don't spend calls on a closed quota, and the summary says so; the next run resumes."""
     lake = open_lake()
     manifest = json.loads(lake.get(key))
     requests = [Request.of(r["endpoint"], r["params"], r["season"]) for r in manifest["requests"]]
+    marker = f"{run_prefix(dag_id, run_id)}/quota_exhausted"
+    step = "fetch-" + key.rsplit("/", 2)[-2] + "-" + key.rsplit("/", 1)[-1].removesuffix(".json")
+    if lake.exists(marker):
+        stats = FetchStats(planned=len(requests), unfinished=len(requests), quota_exhausted=True)
+        return save_result(dag_id, run_id, step, {**stats.to_dict(), "manifest": key})
 
-    async def go():
-        async with ApiClient() as client:
-            fetcher = Fetcher(client, lake, open_checkpoints(), asof=asof, run_id=run_id,
-                              is_final=planner.is_final, force=force, max_calls=max_calls)
+    async def go() -> FetchStats:
+        async with ApiClient(**(client_kwargs or {})) as client:
+            fetcher = Fetcher(
+                client,
+                lake,
+                open_checkpoints(),
+                asof=dt.date.fromisoformat(spec["asof"]),
+                run_id=run_id,
+                is_final=planner.is_final,
+                force=spec["force"],
+                max_calls=manifest["max_calls"],
+            )
             return await fetcher.run(requests)
 
     try:
         stats = asyncio.run(go())
     except QuotaStop as stop:
         stats = stop.stats
-    result = stats.to_dict()
-    result["manifest"] = key
-    return result
+    if stats.quota_exhausted:
+        lake.put(marker, b"quota exhausted\n", "text/plain")
+        emit(
+            log,
+            "quota_exhausted",
+            logging.WARNING,
+            run=run_id,
+            manifest=key,
+            calls=stats.calls,
+            unfinished=stats.unfinished,
+        )
+    return save_result(dag_id, run_id, step, {**stats.to_dict(), "manifest": key})
+
+
+def calls_used(dag_id: str, run_id: str, stage: str) -> int:
+    return sum(
+        r.get("calls", 0)
+        for name, r in load_results(dag_id, run_id).items()
+        if name.startswith(f"fetch-{stage}-")
+    )
+
+
+def _timed(dag_id: str, run_id: str, step: str, work) -> dict[str, Any]:
+    started = time.monotonic()
+    result = work()
+    result["seconds"] = round(time.monotonic() - started, 3)
+    emit(log, step, run=run_id, **{k: v for k, v in result.items() if k != "tables"})
+    return save_result(dag_id, run_id, step, result)
+
+
+def build_silver(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str, Any]:
+    """Silver for the run's seasons (and every dimension), then the shared reference data in `ref/`."""
+    from hoops import ref
+    from hoops.cbbd import silver
+
+    def work() -> dict[str, Any]:
+        lake = open_lake()
+        tables = silver.build(lake, seasons=spec["seasons"])
+        for name, figures in tables.items():
+            emit(log, "silver_table", run=run_id, table=name, **figures)
+        return {"tables": tables, "ref": ref.publish(lake)["objects"]}
+
+    return _timed(dag_id, run_id, "silver", work)
+
+
+def build_gold(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str, Any]:
+    from hoops.cbbd import gold
+
+    def work() -> dict[str, Any]:
+        tables = gold.build(open_lake(), seasons=spec["seasons"])
+        for name, figures in tables.items():
+            emit(log, "gold_table", run=run_id, table=name, **figures)
+        return {"tables": tables}
+
+    return _timed(dag_id, run_id, "gold", work)
+
+
+def refresh_catalog(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str, Any]:
+    """Local: the DuckDB catalog file. HOOPS_CATALOG=glue is the AWS path (crawlers, run by the DAG)."""
+    from hoops import duckdb_catalog
+
+    def work() -> dict[str, Any]:
+        if settings.catalog_kind() != "duckdb":
+            return {"catalog": settings.catalog_kind()}
+        return duckdb_catalog.refresh(open_lake())
+
+    return _timed(dag_id, run_id, "catalog", work)
+
+
+def validate_lake(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str, Any]:
+    """Checks over the tables this run touched; findings go to the summary, which decides the outcome."""
+    from hoops import validate
+
+    def work() -> dict[str, Any]:
+        findings = validate.check_lake(open_lake(), seasons=spec["seasons"])
+        return validate.as_dict(findings)
+
+    return _timed(dag_id, run_id, "validate", work)
+
+
+def summarize(*, dag_id: str, run_id: str) -> dict[str, Any]:
+    """Write `meta/runs/…` and `meta/latest/…` from the step results the run left behind."""
+    from hoops.cbbd import summary
+
+    results = load_results(dag_id, run_id)
+    spec = results.pop("spec", None)
+    if spec is None:
+        raise InvalidRequest("the run was rejected before it started (see the prepare task): no summary")
+    report = summary.assemble(dag_id, run_id, spec, results)
+    report["summary_key"] = summary.write(open_lake(), report)
+    emit(
+        log,
+        "summary",
+        run=run_id,
+        status=report["status"],
+        calls_used=report["calls_used"],
+        calls_planned=report["calls_planned"],
+        quota_left=report["quota_remaining"],
+        failures=report["failures"],
+        deadletters=report["deadletter_count"],
+        key=report["summary_key"],
+    )
+    return report

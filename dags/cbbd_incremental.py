@@ -1,0 +1,70 @@
+"""CBBD incremental: every morning after the night's games, the rolling window of recent days plus the
+season-level endpoints that change in season, into the lake (raw → bronze → silver → gold).
+
+Runs at 05:00 America/New_York (DST-correct). The window (param `window_days`, default from
+`HOOPS_CBBD_WINDOW_DAYS`) is re-read each day to pick up late scores and corrections.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.sdk import CronTriggerTimetable, Param, dag
+
+from hoops.cbbd.catalog import ENDPOINTS
+from hoops.cbbd.dagflow import cbbd_tasks
+
+PARAMS = {
+    "date": Param(
+        None,
+        type=["null", "string"],
+        format="date",
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        title="Date (YYYY-MM-DD)",
+        description="The last day of the window, New York time. Empty: the run's logical date.",
+    ),
+    "window_days": Param(
+        None,
+        type=["null", "integer"],
+        minimum=1,
+        maximum=60,
+        title="Window (days)",
+        description="Days before the date to read again. Empty: HOOPS_CBBD_WINDOW_DAYS (7).",
+    ),
+    "endpoints": Param(
+        ["all"],
+        type="array",
+        items={"type": "string", "enum": ["all", *ENDPOINTS]},
+        minItems=1,
+        title="Endpoints",
+        description="['all'] or endpoint names from the catalog.",
+    ),
+    "force": Param(
+        False, type="boolean", title="Force", description="Fetch again what checkpoints mark done."
+    ),
+    "max_calls": Param(
+        None,
+        type=["null", "integer"],
+        minimum=1,
+        title="Call budget",
+        description="Stop planning at this many API calls; the rest is left for the next run. Empty: no cap.",
+    ),
+}
+
+
+@dag(
+    dag_id="cbbd_incremental",
+    schedule=CronTriggerTimetable("0 5 * * *", timezone="America/New_York"),
+    start_date=dt.datetime(2025, 11, 1, tzinfo=dt.UTC),
+    catchup=False,  # history comes from cbbd_backfill; a missed day is covered by the next window
+    max_active_runs=1,  # runs share the API quota and the season's silver partitions
+    params=PARAMS,
+    default_args={"retries": 1, "retry_delay": dt.timedelta(minutes=5)},
+    tags=["cbbd", "lake"],
+    doc_md=__doc__,
+)
+def cbbd_incremental():
+    cbbd_tasks("incremental")
+
+
+cbbd_incremental()

@@ -1,0 +1,13 @@
+-- Primary-key violations in one table, per season: keys that occur more than once, and rows whose key
+-- has a NULL part. {relation}, {season}, {key} and {key_null} are filled from the table declarations
+-- (never from user input); the same text runs in DuckDB locally and in Athena.
+SELECT season,
+       count(*) FILTER (WHERE n > 1)                  AS duplicate_keys,
+       coalesce(sum(n) FILTER (WHERE {key_null}), 0)  AS null_key_rows
+FROM (
+    SELECT {season} AS season, {key}, count(*) AS n
+    FROM {relation}
+    GROUP BY ALL
+) AS keyed
+GROUP BY season
+HAVING count(*) FILTER (WHERE n > 1) > 0 OR coalesce(sum(n) FILTER (WHERE {key_null}), 0) > 0

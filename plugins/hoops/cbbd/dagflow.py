@@ -1,0 +1,178 @@
+"""The task graph the CBBD DAGs share, built inside a `@dag` function.
+
+prepare → plan pass 1 → fetch (mapped over batch manifests, pool `cbbd_api`) → plan pass 2 (what pass 1
+made concrete: per team, per game day) → fetch → silver → gold → catalog → validate → summary.
+Tasks pass only small dicts and manifest keys through XCom; the work is in `hoops.cbbd.pipeline`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from airflow.sdk import TriggerRule, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
+
+from hoops.assets import CBBD_GOLD, CBBD_SILVER
+
+POOL = "cbbd_api"
+NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
+# Statuses where the data is as complete as asked; the others fail the run after the summary is written.
+OK_STATUSES = ("success", "incomplete_budget")
+
+
+def _ids() -> tuple[str, str]:
+    ctx = get_current_context()
+    return ctx["dag"].dag_id, ctx["run_id"]
+
+
+def _logical_day(ctx: dict[str, Any]) -> dt.date:
+    """The run's day in New York: its logical date, or for a manual run without one, when it was queued."""
+    moment = ctx.get("logical_date") or ctx["dag_run"].run_after
+    return moment.astimezone(NEW_YORK).date()
+
+
+def cbbd_tasks(kind: str) -> None:
+    """Wire the tasks of a `kind` ('backfill' | 'incremental') run into the DAG being defined."""
+
+    @task(retries=0)
+    def prepare() -> dict[str, Any]:
+        """Validate the trigger and the configuration before any call: a bad run fails here, clearly."""
+        from hoops import settings
+        from hoops.cbbd import pipeline
+        from hoops.lake import LakeError
+
+        ctx = get_current_context()
+        dag_id, run_id = _ids()
+        try:
+            spec = pipeline.validate_params(
+                dict(ctx["params"]), kind=kind, logical_date=_logical_day(ctx), today=settings.today()
+            )
+            pipeline.prepare()
+        except (pipeline.InvalidRequest, LakeError) as exc:
+            raise AirflowFailException(str(exc)) from None
+        return pipeline.save_result(dag_id, run_id, "spec", spec)
+
+    @task
+    def plan_pass1(spec: dict[str, Any]) -> list[str]:
+        from hoops.cbbd import pipeline
+
+        dag_id, run_id = _ids()
+        return pipeline.plan_stage(spec, dag_id=dag_id, run_id=run_id, stage="pass1")["manifests"]
+
+    @task(pool=POOL, retries=2, retry_delay=dt.timedelta(seconds=30), retry_exponential_backoff=2.0)
+    def fetch(manifest: str, spec: dict[str, Any]) -> dict[str, Any]:
+        from hoops.cbbd import pipeline
+
+        dag_id, run_id = _ids()
+        stats = pipeline.fetch_batch(manifest, spec, dag_id=dag_id, run_id=run_id)
+        return {
+            k: stats[k]
+            for k in (
+                "manifest",
+                "calls",
+                "completed",
+                "failed",
+                "unfinished",
+                "rows_bronze",
+                "quota_remaining",
+                "quota_exhausted",
+                "budget_exhausted",
+            )
+        }
+
+    @task(trigger_rule=TriggerRule.NONE_FAILED)
+    def plan_pass2(spec: dict[str, Any]) -> list[str]:
+        """Re-plan what pass 1 left pending, within what is left of the budget; nothing after a quota stop."""
+        from hoops.cbbd import pipeline
+        from hoops.lake import open_lake
+
+        dag_id, run_id = _ids()
+        if open_lake().exists(f"{pipeline.run_prefix(dag_id, run_id)}/quota_exhausted"):
+            return []
+        first = pipeline.load_results(dag_id, run_id)["plan-pass1"]
+        used = pipeline.calls_used(dag_id, run_id, "pass1")
+        return pipeline.plan_stage(
+            spec,
+            dag_id=dag_id,
+            run_id=run_id,
+            stage="pass2",
+            endpoints=first["pending_endpoints"],
+            calls_used=used,
+        )["manifests"]
+
+    @task(trigger_rule=TriggerRule.NONE_FAILED, outlets=[CBBD_SILVER])
+    def silver(spec: dict[str, Any]) -> dict[str, Any]:
+        from hoops.cbbd import pipeline
+
+        dag_id, run_id = _ids()
+        return {"tables": len(pipeline.build_silver(spec, dag_id=dag_id, run_id=run_id)["tables"])}
+
+    @task(outlets=[CBBD_GOLD])
+    def gold(spec: dict[str, Any]) -> dict[str, Any]:
+        from hoops.cbbd import pipeline
+
+        dag_id, run_id = _ids()
+        return {"tables": len(pipeline.build_gold(spec, dag_id=dag_id, run_id=run_id)["tables"])}
+
+    @task
+    def catalog(spec: dict[str, Any]) -> dict[str, Any]:
+        from hoops.cbbd import pipeline
+
+        dag_id, run_id = _ids()
+        result = pipeline.refresh_catalog(spec, dag_id=dag_id, run_id=run_id)
+        return {"catalog": result.get("catalog"), "views": len(result.get("views", []))}
+
+    @task
+    def validate(spec: dict[str, Any]) -> dict[str, Any]:
+        from hoops.cbbd import pipeline
+
+        dag_id, run_id = _ids()
+        result = pipeline.validate_lake(spec, dag_id=dag_id, run_id=run_id)
+        return {"errors": result["errors"], "warnings": result["warnings"]}
+
+    @task(trigger_rule=TriggerRule.ALL_DONE, retries=0)
+    def summary() -> dict[str, Any]:
+        """Always written once the run got past prepare; fails the run when the data is not complete."""
+        from hoops.cbbd import pipeline
+
+        dag_id, run_id = _ids()
+        try:
+            report = pipeline.summarize(dag_id=dag_id, run_id=run_id)
+        except pipeline.InvalidRequest as exc:
+            raise AirflowFailException(str(exc)) from None
+        brief = {
+            k: report[k]
+            for k in (
+                "status",
+                "calls_planned",
+                "calls_used",
+                "quota_remaining",
+                "failures",
+                "deadletter_count",
+                "summary_key",
+            )
+        }
+        if report["status"] not in OK_STATUSES:
+            problems = report["missing_steps"] or report["validation"].get("findings") or ""
+            raise AirflowFailException(
+                f"run {report['status']}: {brief}; {problems}. Checkpoints keep what was fetched: "
+                "the next run (or clearing this one) resumes where this one stopped."
+            )
+        return brief
+
+    spec = prepare()
+    first = fetch.override(task_id="fetch_pass1").partial(spec=spec).expand(manifest=plan_pass1(spec))
+    replanned = plan_pass2(spec)
+    first >> replanned
+    second = fetch.override(task_id="fetch_pass2").partial(spec=spec).expand(manifest=replanned)
+    built = silver(spec)
+    second >> built
+    gold_done = gold(spec)
+    built >> gold_done
+    catalog_done = catalog(spec)
+    gold_done >> catalog_done
+    checked = validate(spec)
+    catalog_done >> checked
+    checked >> summary()

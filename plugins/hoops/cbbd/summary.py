@@ -1,0 +1,137 @@
+"""Run summaries in `meta/`: what a run planned, spent and produced, and whether it is complete.
+
+`meta/runs/{dag_id}/{run_id}.json` keeps every run; `meta/latest/{dag_id}.json` is the newest, which
+`validate` reads. The summary is assembled from the step results the run left in its folder, so it is
+written even when a step failed, and says which.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter
+from typing import Any
+
+from hoops.lake import Lake
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.=+-]")
+_SUMMED = (
+    "calls",
+    "planned",
+    "completed",
+    "skipped_final",
+    "splits",
+    "failed",
+    "unfinished",
+    "rows_served",
+    "rows_bronze",
+    "rows_rejected",
+    "rows_duplicate",
+    "seconds",
+)
+
+
+def _fetch_totals(fetches: list[dict[str, Any]]) -> dict[str, Any]:
+    totals: dict[str, Any] = {k: sum(f.get(k, 0) or 0 for f in fetches) for k in _SUMMED}
+    totals["seconds"] = round(totals["seconds"], 3)
+    remaining = [f["quota_remaining"] for f in fetches if f.get("quota_remaining") is not None]
+    totals["quota_remaining"] = min(remaining) if remaining else None
+    totals["quota_exhausted"] = any(f.get("quota_exhausted") for f in fetches)
+    totals["budget_exhausted"] = any(f.get("budget_exhausted") for f in fetches)
+    totals["deadletters"] = sorted(d for f in fetches for d in f.get("deadletters", []))
+    for name in ("rows_by_endpoint", "calls_by_endpoint"):
+        counter: Counter = Counter()
+        for f in fetches:
+            counter.update(f.get(name) or {})
+        totals[name] = dict(sorted(counter.items()))
+    totals["batches"] = len(fetches)
+    return totals
+
+
+def status_of(summary: dict[str, Any]) -> str:
+    """One word for the run, most serious first."""
+    if summary["missing_steps"]:
+        return "failed"
+    if summary["fetch"]["quota_exhausted"]:
+        return "incomplete_quota"
+    if summary["validation"].get("errors"):
+        return "invalid"
+    if summary["fetch"]["failed"]:
+        return "completed_with_failures"
+    if summary["fetch"]["budget_exhausted"] or summary["calls_deferred"]:
+        return "incomplete_budget"
+    return "success"
+
+
+def assemble(
+    dag_id: str,
+    run_id: str,
+    spec: dict[str, Any],
+    results: dict[str, dict[str, Any]],
+    expected_steps: tuple[str, ...] = ("plan-pass1", "silver", "gold", "catalog", "validate"),
+) -> dict[str, Any]:
+    plans = [results[k] for k in sorted(results) if k.startswith("plan-")]
+    fetches = [results[k] for k in sorted(results) if k.startswith("fetch-")]
+    fetch = _fetch_totals(fetches)
+    silver, gold = results.get("silver", {}), results.get("gold", {})
+    summary: dict[str, Any] = {
+        "dag_id": dag_id,
+        "run_id": run_id,
+        "spec": spec,
+        "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "calls_planned": sum(p.get("calls_planned", 0) for p in plans),
+        "calls_used": fetch["calls"],
+        "calls_deferred": plans[-1].get("deferred_calls", 0) if plans else 0,
+        "pending_endpoints": plans[-1].get("pending_endpoints", []) if plans else [],
+        "quota_remaining": fetch["quota_remaining"],
+        "fetch": fetch,
+        "rows_by_endpoint": fetch["rows_by_endpoint"],
+        "rows_by_table": {
+            **{k: v.get("rows", 0) for k, v in silver.get("tables", {}).items()},
+            **{k: v.get("rows", 0) for k, v in gold.get("tables", {}).items()},
+        },
+        "duplicates": {
+            "bronze_exact_repeats": fetch["rows_duplicate"],
+            "silver_removed": sum(v.get("duplicates_removed", 0) for v in silver.get("tables", {}).values()),
+        },
+        "failures": fetch["failed"],
+        "deadletter_count": len(fetch["deadletters"]),
+        "silver": silver,
+        "gold": gold,
+        "catalog": results.get("catalog", {}),
+        "validation": results.get("validate", {}),
+        "durations_s": {
+            k: v["seconds"]
+            for k, v in sorted(results.items())
+            if isinstance(v, dict)
+            and isinstance(v.get("seconds"), (int, float))
+            and not k.startswith("fetch-")
+        }
+        | {"fetch": fetch["seconds"]},
+        "missing_steps": [s for s in expected_steps if s not in results],
+    }
+    summary["status"] = status_of(summary)
+    return summary
+
+
+def summary_key(dag_id: str, run_id: str) -> str:
+    return f"meta/runs/{_SAFE.sub('_', dag_id)}/{_SAFE.sub('_', run_id)}.json"
+
+
+def write(lake: Lake, summary: dict[str, Any]) -> str:
+    """Store the run's summary and make it the latest for its DAG; returns the run summary's key."""
+    data = json.dumps(summary, indent=2, sort_keys=True, default=str).encode()
+    key = summary_key(summary["dag_id"], summary["run_id"])
+    lake.put(key, data, "application/json")
+    lake.put(f"meta/latest/{_SAFE.sub('_', summary['dag_id'])}.json", data, "application/json")
+    return key
+
+
+def latest(lake: Lake, dag_id: str | None = None) -> dict[str, Any] | None:
+    """The newest summary of `dag_id`, or of any DAG when None."""
+    keys = [k for k in lake.list("meta/latest/") if k.endswith(".json")]
+    if dag_id is not None:
+        keys = [k for k in keys if k == f"meta/latest/{_SAFE.sub('_', dag_id)}.json"]
+    found = [json.loads(lake.get(k)) for k in keys]
+    return max(found, key=lambda s: s.get("written_at", ""), default=None)

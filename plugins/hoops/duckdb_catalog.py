@@ -1,0 +1,42 @@
+"""The local catalog: a DuckDB file with one view per silver and gold table over the lake's Parquet.
+
+The offline counterpart of the Glue catalog: `duckdb .state/lake.duckdb` (or `python -m hoops sql`)
+and `SELECT * FROM gold.team_quality_daily` works without knowing the folder layout. Views read the files
+at query time, so the catalog only changes when a table appears.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from hoops import settings
+from hoops.lake import Lake, LocalLake
+
+LAYERS = ("silver", "gold", "ref")
+
+
+def tables_in(lake: Lake, layer: str) -> list[str]:
+    return sorted({k.split("/")[1] for k in lake.list(f"{layer}/") if k.endswith(".parquet")})
+
+
+def refresh(lake: Lake) -> dict[str, object]:
+    """Create or replace the views; a lake on S3 needs the Glue catalog instead (nothing done here)."""
+    if not isinstance(lake, LocalLake):
+        return {
+            "catalog": "duckdb",
+            "skipped": "the DuckDB catalog covers a local lake; use HOOPS_CATALOG=glue",
+        }
+    path = settings.duckdb_catalog_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    views = []
+    with duckdb.connect(str(path)) as con:
+        for layer in LAYERS:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
+            for table in tables_in(lake, layer):
+                glob = (lake.root / layer / table).as_posix().replace("'", "''") + "/**/*.parquet"
+                con.execute(
+                    f'CREATE OR REPLACE VIEW {layer}."{table}" AS SELECT * FROM '
+                    f"read_parquet('{glob}', union_by_name = true, hive_partitioning = false)"
+                )
+                views.append(f"{layer}.{table}")
+    return {"catalog": "duckdb", "path": str(path), "views": views}

@@ -1,0 +1,183 @@
+"""Is the lake right? Primary keys, row counts against neighbouring seasons, null rates, the last run.
+
+`python -m hoops validate` (and `make validate`) prints a readable report and exits non-zero on any
+error; the CBBD DAGs run the same checks for the seasons they touched and put the findings in the run
+summary. The SQL is in `include/sql/lake/validation/` and runs in DuckDB here, in Athena in AWS.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from hoops.cbbd import planner
+from hoops.lake import Lake
+from hoops.lakesql import LakeSQL, sql_text
+
+MIN_SHARE_OF_NEIGHBOURS = 0.5  # a finished season with under half its neighbours' rows is missing data
+EMPTY_COLUMN_NEIGHBOUR_FILL = 0.5  # a column empty this season but this full next door went missing
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "error" | "warning"
+    check: str
+    table: str
+    message: str
+
+
+def declared_tables() -> dict[str, tuple[str, tuple[str, ...], bool]]:
+    """Every silver and gold table: (layer, primary key, partitioned by season)."""
+    from hoops.cbbd import gold, silver
+
+    out = {}
+    for layer, module in (("silver", silver), ("gold", gold)):
+        for name, table in module.TABLES.items():
+            out[name] = (layer, tuple(table.primary_key), bool(getattr(table, "partitioned", True)))
+    return out
+
+
+def _keys(lake: Lake, layer: str, name: str, seasons: list[int] | None) -> list[str]:
+    keys = [k for k in lake.list(f"{layer}/{name}/") if k.endswith(".parquet")]
+    if seasons is None:
+        return keys
+    wanted = {f"season={s}" for s in seasons}
+    return [k for k in keys if "season=" not in k or k.split("/")[2] in wanted]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _primary_keys(sql: LakeSQL, name: str, key: tuple[str, ...], partitioned: bool) -> list[Finding]:
+    text = sql_text("validation", "pk_violations").format(
+        relation=name,
+        season="season" if partitioned else "NULL::INTEGER",
+        key=", ".join(_quote(k) for k in key),
+        key_null=" OR ".join(f"{_quote(k)} IS NULL" for k in key),
+    )
+    return [
+        Finding(
+            "error",
+            "primary_key",
+            name,
+            f"season {season}: {dups} duplicated keys, {nulls} rows with a NULL key part ({', '.join(key)})",
+        )
+        for season, dups, nulls in sql.con.execute(text).fetchall()
+    ]
+
+
+def _null_counts(sql: LakeSQL, name: str, partitioned: bool) -> dict[int | None, tuple[int, dict[str, int]]]:
+    columns = [
+        c
+        for (c,) in sql.con.execute(f"SELECT column_name FROM (DESCRIBE {name})").fetchall()
+        if not c.startswith("_")
+    ]
+    counts = ", ".join(f"count({_quote(c)}) AS {_quote(c)}" for c in columns)
+    text = sql_text("validation", "null_counts").format(
+        relation=name, season="season" if partitioned else "NULL::INTEGER", counts=counts
+    )
+    out = {}
+    for row in sql.con.execute(text).fetchall():
+        out[row[0]] = (row[1], dict(zip(columns, row[2:], strict=True)))
+    return out
+
+
+def _against_neighbours(
+    name: str, by_season: dict[Any, tuple[int, dict[str, int]]], current: int
+) -> list[Finding]:
+    findings = []
+    seasons = sorted(s for s in by_season if s is not None)
+    for season in seasons:
+        neighbours = [by_season[s] for s in (season - 1, season + 1) if s in by_season]
+        if not neighbours or season >= current:
+            continue  # the season in progress is partial by nature
+        rows, filled = by_season[season]
+        typical = statistics.median(r for r, _ in neighbours)
+        if rows < MIN_SHARE_OF_NEIGHBOURS * typical:
+            findings.append(
+                Finding(
+                    "error",
+                    "row_count",
+                    name,
+                    f"season {season}: {rows} rows, neighbouring seasons have ~{typical:.0f}",
+                )
+            )
+        for column, count in filled.items():
+            fill_next_door = max((f[column] / r if r else 0.0) for r, f in neighbours)
+            if rows and count == 0 and fill_next_door >= EMPTY_COLUMN_NEIGHBOUR_FILL:
+                findings.append(
+                    Finding(
+                        "error",
+                        "null_rate",
+                        name,
+                        f"season {season}: column {column} is empty, "
+                        f"{fill_next_door:.0%} filled in neighbouring seasons",
+                    )
+                )
+    return findings
+
+
+def check_lake(lake: Lake, seasons: list[int] | None = None, today=None) -> list[Finding]:
+    """PK checks for the given seasons; count and null-rate checks compare them with their neighbours."""
+    from hoops import settings
+
+    current = planner.season_of(today or settings.today())
+    findings: list[Finding] = []
+    nearby = None if seasons is None else sorted({n for s in seasons for n in (s - 1, s, s + 1)})
+    for name, (layer, key, partitioned) in declared_tables().items():
+        keys = _keys(lake, layer, name, nearby)
+        if not keys:
+            continue
+        with LakeSQL(lake) as sql:
+            sql.view(name, keys)
+            findings += _primary_keys(sql, name, key, partitioned)
+            if partitioned:
+                by_season = _null_counts(sql, name, partitioned)
+                checked = set(seasons) if seasons is not None else set(by_season)
+                findings += [
+                    f
+                    for f in _against_neighbours(name, by_season, current)
+                    if any(f"season {s}:" in f.message for s in checked)
+                ]
+    return findings
+
+
+def check_summary(summary: dict[str, Any] | None) -> list[Finding]:
+    if summary is None:
+        return [Finding("warning", "summary", "meta/latest", "no run summary yet: no CBBD run has finished")]
+    where = f"{summary['dag_id']} {summary['run_id']}"
+    found = []
+    if summary["status"] not in ("success", "incomplete_budget"):
+        found.append(Finding("error", "summary", where, f"last run status {summary['status']}"))
+    if summary.get("deadletter_count"):
+        found.append(
+            Finding("warning", "summary", where, f"{summary['deadletter_count']} requests in deadletter/")
+        )
+    if summary.get("calls_deferred"):
+        found.append(
+            Finding(
+                "warning", "summary", where, f"{summary['calls_deferred']} calls deferred to the next run"
+            )
+        )
+    return found
+
+
+def as_dict(findings: list[Finding]) -> dict[str, Any]:
+    return {
+        "errors": sum(f.level == "error" for f in findings),
+        "warnings": sum(f.level == "warning" for f in findings),
+        "findings": [asdict(f) for f in findings],
+    }
+
+
+def report(findings: list[Finding]) -> str:
+    if not findings:
+        return "validate: OK: primary keys, row counts and null rates as expected"
+    lines = [
+        f"validate: {sum(f.level == 'error' for f in findings)} errors, "
+        f"{sum(f.level == 'warning' for f in findings)} warnings"
+    ]
+    lines += [f"  {f.level.upper():7} {f.check:12} {f.table:28} {f.message}" for f in findings]
+    return "\n".join(lines)
