@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -101,9 +101,18 @@ class LakeSQL:
         self.con.register(name, table)
 
     def write(
-        self, query: str, key: str, params: list[Any] | None = None, order_by: str | None = None
+        self,
+        query: str,
+        key: str,
+        params: list[Any] | None = None,
+        order_by: str | None = None,
+        check: Callable[[str], None] | None = None,
     ) -> dict[str, int]:
-        """Run `query` and store the result as one zstd Parquet object at `key`; returns rows and bytes."""
+        """Run `query` and store the result as one zstd Parquet object at `key`; returns rows and bytes.
+
+        `check(relation)` runs on the finished file before it is put in the lake (`relation` is a
+        `read_parquet(...)` expression): a check that raises leaves the lake's previous object in place.
+        """
         out = self.scratch / "out" / key.replace("/", "__")
         out.parent.mkdir(parents=True, exist_ok=True)
         ordered = f"SELECT * FROM ({query}) ORDER BY {order_by}" if order_by else query
@@ -112,7 +121,14 @@ class LakeSQL:
             "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)",
             params or [],
         )
-        rows = self.con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(out))})").fetchone()[0]
+        relation = f"read_parquet({_quote(str(out))})"
+        rows = self.con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+        if check is not None:
+            try:
+                check(relation)
+            except BaseException:
+                out.unlink()
+                raise
         data = out.read_bytes()
         out.unlink()
         self.lake.put(key, data, "application/vnd.apache.parquet")

@@ -50,13 +50,21 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _primary_keys(sql: LakeSQL, name: str, key: tuple[str, ...], partitioned: bool) -> list[Finding]:
+def primary_key_violations(con: Any, relation: str, key: tuple[str, ...], partitioned: bool) -> list[tuple]:
+    """(season, duplicated keys, rows with a NULL key part) for each season of `relation` that has any.
+
+    `relation` is a view name or a `read_parquet(...)` expression built by the caller, never user input.
+    """
     text = sql_text("validation", "pk_violations").format(
-        relation=name,
+        relation=relation,
         season="season" if partitioned else "NULL::INTEGER",
         key=", ".join(_quote(k) for k in key),
         key_null=" OR ".join(f"{_quote(k)} IS NULL" for k in key),
     )
+    return con.execute(text).fetchall()
+
+
+def _primary_keys(sql: LakeSQL, name: str, key: tuple[str, ...], partitioned: bool) -> list[Finding]:
     return [
         Finding(
             "error",
@@ -64,7 +72,7 @@ def _primary_keys(sql: LakeSQL, name: str, key: tuple[str, ...], partitioned: bo
             name,
             f"season {season}: {dups} duplicated keys, {nulls} rows with a NULL key part ({', '.join(key)})",
         )
-        for season, dups, nulls in sql.con.execute(text).fetchall()
+        for season, dups, nulls in primary_key_violations(sql.con, name, key, partitioned)
     ]
 
 
