@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOOPS  := PYTHONPATH=plugins $(PY) -m hoops
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup test demo run lint bench replay stop clean
+.PHONY: setup test demo run backfill incremental validate lint bench replay stop clean
 
 setup: $(STAMP)
 
@@ -26,12 +26,22 @@ demo: $(STAMP)
 run: $(STAMP)
 	$(HOOPS) run
 
+backfill: $(STAMP)
+	$(HOOPS) backfill $(ARGS)
+
+incremental: $(STAMP)
+	$(HOOPS) incremental $(ARGS)
+
+validate: $(STAMP)
+	$(HOOPS) validate $(ARGS)
+
 replay: $(STAMP)
 	$(HOOPS) replay
 
 bench: $(STAMP)
 	PYTHONPATH=plugins $(PY) bench/bt_snapshot.py
 	PYTHONPATH=plugins $(PY) bench/cbbd_fetch.py
+	PYTHONPATH=plugins $(PY) bench/cbbd_backfill_dag.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

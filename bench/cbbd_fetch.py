@@ -54,8 +54,9 @@ def _game_days(server, limit: int | None) -> list[str]:
 class ReplayProcess:
     """The replay server in its own process, so the pipeline's CPU and memory are measured alone."""
 
-    def __init__(self, plays_per_game: int | None = None):
+    def __init__(self, plays_per_game: int | None = None, scale: float = 1.0):
         self.plays_per_game = plays_per_game
+        self.scale = scale
 
     def __enter__(self):
         import socket
@@ -67,6 +68,7 @@ class ReplayProcess:
             port = sock.getsockname()[1]
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "plugins")}
         extra = ["--cbbd-plays-per-game", str(self.plays_per_game)] if self.plays_per_game else []
+        extra += ["--cbbd-scale", str(self.scale)]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hoops", "replay", "--port", str(port), *extra],
             env=env,

@@ -55,7 +55,7 @@ PARAMS = {
 @dag(
     dag_id="cbbd_incremental",
     schedule=CronTriggerTimetable("0 5 * * *", timezone="America/New_York"),
-    start_date=dt.datetime(2025, 11, 1, tzinfo=dt.UTC),
+    start_date=dt.datetime(2002, 11, 1, tzinfo=dt.UTC),  # any date CBBD covers can be run (or backfilled)
     catchup=False,  # history comes from cbbd_backfill; a missed day is covered by the next window
     max_active_runs=1,  # runs share the API quota and the season's silver partitions
     params=PARAMS,

@@ -60,14 +60,23 @@ def report(dsn: str) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Replay server + embedded PostgreSQL + Airflow: load a few snapshots offline, then report."""
+    """Replay server + embedded PostgreSQL + Airflow: BartTorvik snapshots and a CBBD season offline,
+    then a report of what landed in Postgres and in the lake's gold tables."""
     from hoops import local
     from hoops.replay import ReplayServer
 
     started = time.monotonic()
-    with ReplayServer() as replay:
-        env = local.airflow_env({"HOOPS_BT_BASE_URL": replay.base_url})
-        print(f"replay server (BartTorvik, offline) at {replay.base_url}")
+    key = cli_cbbd.OFFLINE_KEY
+    with ReplayServer(cbbd_scale=cli_cbbd.OFFLINE_SCALE, cbbd_api_key=key, cbbd_plays_per_game=60) as replay:
+        env = local.airflow_env(
+            {
+                "HOOPS_BT_BASE_URL": replay.base_url,
+                "CBBD_BASE_URL": replay.base_url,
+                "CBBD_API_KEY": key,
+                "HOOPS_CBBD_RPS": "0",
+            }
+        )
+        print(f"replay server (BartTorvik and CBBD, offline) at {replay.base_url}")
         print(f"warehouse: {warehouse.describe(env['HOOPS_POSTGRES_DSN'])}   lake: {env['HOOPS_LAKE_URI']}")
         print("airflow db migrate (metadata in the embedded PostgreSQL) ...", flush=True)
         local.migrate_metadata(env)
@@ -82,15 +91,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
         again = _logical_date(args.dates[-1])
         print(f"\n$ airflow dags test barttorvik_daily {again}   # same date again: skipped")
         local.airflow(["dags", "test", "barttorvik_daily", again], env, quiet=True)
+        season = planner_season(args.dates[-1])
+        if cli_cbbd.run_dag(env, "cbbd_backfill", settings.today(), {"seasons": [season]}):
+            failed.append("cbbd_backfill")
+        if cli_cbbd.run_dag(
+            env, "cbbd_incremental", dt.date.fromisoformat(args.dates[-1]), {"window_days": 3}
+        ):
+            failed.append("cbbd_incremental")
         print(f"\n{report(env['HOOPS_POSTGRES_DSN'])}")
+        print(f"\n{cli_cbbd.summary_report('cbbd_backfill')}\n{cli_cbbd.summary_report('cbbd_incremental')}")
+        print(f"\n{cli_cbbd.gold_report()}")
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s.")
     print(
-        "Query it yourself:\n  PYTHONPATH=plugins .venv/bin/python -m hoops sql "
+        "Query the warehouse yourself:\n  PYTHONPATH=plugins .venv/bin/python -m hoops sql "
         '"SELECT team_name, barthag FROM bt_team_metrics_daily ORDER BY snapshot_date DESC, rank LIMIT 5"'
     )
     print(f'  or psql "{env["HOOPS_POSTGRES_DSN"]}"')
-    print("Stop the embedded PostgreSQL with: make stop")
+    print("Check the lake: make validate.   Stop the embedded PostgreSQL with: make stop")
     return 1 if failed else 0
+
+
+def planner_season(day: str) -> int:
+    from hoops.cbbd import planner
+
+    return planner.season_of(dt.date.fromisoformat(day))
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -92,7 +92,7 @@ def gold_report() -> str:
         ]
         parts = [
             "Gold tables (rows): "
-            + ", ".join(f"{n} {con.sql(f'SELECT count(*) FROM gold.{n}').fetchone()[0]}" for n in names)
+            + ", ".join(f"{n} {con.execute(f'SELECT count(*) FROM gold.{n}').fetchone()[0]}" for n in names)
         ]
         if "team_season_summary" in names:
             parts += [
