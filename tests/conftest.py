@@ -132,8 +132,12 @@ def cbbd_season_bronze(pg_server):
                 checkpoints=PostgresCheckpoints(),
                 asof=dt.date(2025, 1, 15),
                 run_id="fixture",
-                client_kwargs={"base_url": server.base_url, "api_key": "fixture-key", "rate": 0,
-                               "backoff_base_s": 0.001},
+                client_kwargs={
+                    "base_url": server.base_url,
+                    "api_key": "fixture-key",
+                    "rate": 0,
+                    "backoff_base_s": 0.001,
+                },
             )
     finally:
         if old is None:
