@@ -92,13 +92,21 @@ def gold_report() -> str:
         ]
         parts = [
             "Gold tables (rows): "
-            + ", ".join(f"{n} {con.execute(f'SELECT count(*) FROM gold.{n}').fetchone()[0]}" for n in names)
+            + ", ".join(
+                f"{n} {con.execute(f'SELECT count(*) FROM gold.{n}').fetchall()[0][0]}" for n in names
+            )
         ]
         if "team_season_summary" in names:
             parts += [
                 "",
                 "Top team_season_summary rows by wins:",
-                str(con.sql("SELECT * FROM gold.team_season_summary ORDER BY wins DESC LIMIT 5")),
+                str(
+                    con.sql(
+                        "SELECT team, conference, wins, losses, round(elo) AS elo, "
+                        "round(bt_barthag, 4) AS barthag, bt_rank "
+                        "FROM gold.team_season_summary ORDER BY wins DESC, team LIMIT 5"
+                    )
+                ),
             ]
         if "team_quality_daily" in names:
             parts += [
@@ -111,9 +119,11 @@ def gold_report() -> str:
                     )
                 ),
             ]
+    path = settings.duckdb_catalog_path()
     parts.append(
-        f"Query it yourself: duckdb {settings.duckdb_catalog_path()}  (or python: "
-        "duckdb.connect(path).sql('SELECT * FROM gold.game_features LIMIT 5'))"
+        "Query it yourself (views silver.*, gold.*, ref.* over the lake):\n"
+        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{path}', read_only=True)"
+        ".sql('SELECT * FROM gold.game_features LIMIT 5'))\""
     )
     return "\n".join(parts)
 
