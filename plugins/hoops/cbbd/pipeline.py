@@ -27,13 +27,12 @@ from hoops.cbbd.engine import Fetcher, FetchStats, QuotaStop
 from hoops.cbbd.request import Request
 from hoops.events import emit
 from hoops.http import ApiClient
-from hoops.lake import open_lake
+from hoops.lake import open_lake, safe_segment
 
 log = logging.getLogger(__name__)
 
 FIRST_SEASON = 2003
 MAX_WINDOW_DAYS = 60
-_SAFE = re.compile(r"[^A-Za-z0-9_.=+-]")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -141,7 +140,7 @@ def mode_of(spec: dict[str, Any]) -> planner.Backfill | planner.Incremental:
 
 def run_prefix(dag_id: str, run_id: str) -> str:
     """The run's scratch folder in the lake: manifests and step results, keyed by run so clears reuse it."""
-    return f"tmp/runs/{_SAFE.sub('_', dag_id)}/{_SAFE.sub('_', run_id)}"
+    return f"tmp/runs/{safe_segment(dag_id)}/{safe_segment(run_id)}"
 
 
 def save_result(dag_id: str, run_id: str, step: str, result: dict[str, Any]) -> dict[str, Any]:

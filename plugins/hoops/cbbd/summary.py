@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections import Counter
 from typing import Any
 
-from hoops.lake import Lake
+from hoops.lake import Lake, safe_segment
 
-_SAFE = re.compile(r"[^A-Za-z0-9_.=+-]")
 _SUMMED = (
     "calls",
     "planned",
@@ -116,7 +114,7 @@ def assemble(
 
 
 def summary_key(dag_id: str, run_id: str) -> str:
-    return f"meta/runs/{_SAFE.sub('_', dag_id)}/{_SAFE.sub('_', run_id)}.json"
+    return f"meta/runs/{safe_segment(dag_id)}/{safe_segment(run_id)}.json"
 
 
 def write(lake: Lake, summary: dict[str, Any]) -> str:
@@ -124,7 +122,7 @@ def write(lake: Lake, summary: dict[str, Any]) -> str:
     data = json.dumps(summary, indent=2, sort_keys=True, default=str).encode()
     key = summary_key(summary["dag_id"], summary["run_id"])
     lake.put(key, data, "application/json")
-    lake.put(f"meta/latest/{_SAFE.sub('_', summary['dag_id'])}.json", data, "application/json")
+    lake.put(f"meta/latest/{safe_segment(summary['dag_id'])}.json", data, "application/json")
     return key
 
 
@@ -132,6 +130,6 @@ def latest(lake: Lake, dag_id: str | None = None) -> dict[str, Any] | None:
     """The newest summary of `dag_id`, or of any DAG when None."""
     keys = [k for k in lake.list("meta/latest/") if k.endswith(".json")]
     if dag_id is not None:
-        keys = [k for k in keys if k == f"meta/latest/{_SAFE.sub('_', dag_id)}.json"]
+        keys = [k for k in keys if k == f"meta/latest/{safe_segment(dag_id)}.json"]
     found = [json.loads(lake.get(k)) for k in keys]
     return max(found, key=lambda s: s.get("written_at", ""), default=None)
