@@ -65,7 +65,8 @@ def main() -> None:
             "-c",
             json.dumps({"seasons": [args.season]}),
         ]
-        proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        with open(work / "airflow.log", "wb") as log:
+            proc = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
         wall = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # before the replay is reaped
     lake = open_lake()
@@ -83,6 +84,7 @@ def main() -> None:
             {
                 "scenario": f"cbbd_backfill season {args.season}, scale {args.scale}, airflow dags test",
                 "dag_exit_code": proc.returncode,
+                "airflow_log": str(work / "airflow.log"),
                 "status": found.get("status"),
                 "wall_s": round(wall, 1),
                 "calls": found.get("calls_used"),
