@@ -11,10 +11,10 @@ import datetime as dt
 
 from airflow.sdk import Param, dag
 
-from hoops.cbbd.catalog import ENDPOINTS
-from hoops.cbbd.dagflow import cbbd_tasks
+from hoops.cbbd.dagflow import cbbd_tasks, shared_params
 
 PARAMS = {
+    **shared_params(),
     "seasons": Param(
         None,
         type=["null", "array"],
@@ -23,29 +23,11 @@ PARAMS = {
         title="Seasons",
         description="Seasons by their spring year (2024 = 2023-24). Empty: the current season.",
     ),
-    "endpoints": Param(
-        ["all"],
-        type="array",
-        items={"type": "string", "enum": ["all", *ENDPOINTS]},
-        minItems=1,
-        title="Endpoints",
-        description="['all'] or endpoint names from the catalog (e.g. games, plays_date).",
-    ),
     "include_fanout": Param(
         False,
         type="boolean",
         title="Include per-game / per-player fan-out",
         description="Also call endpoints that need one request per game or player (costly: see the plan).",
-    ),
-    "force": Param(
-        False, type="boolean", title="Force", description="Fetch again what checkpoints mark done."
-    ),
-    "max_calls": Param(
-        None,
-        type=["null", "integer"],
-        minimum=1,
-        title="Call budget",
-        description="Stop planning at this many API calls; the rest is left for the next run. Empty: no cap.",
     ),
 }
 

@@ -11,10 +11,10 @@ import datetime as dt
 
 from airflow.sdk import CronTriggerTimetable, Param, dag
 
-from hoops.cbbd.catalog import ENDPOINTS
-from hoops.cbbd.dagflow import cbbd_tasks
+from hoops.cbbd.dagflow import cbbd_tasks, shared_params
 
 PARAMS = {
+    **shared_params(),
     "date": Param(
         None,
         type=["null", "string"],
@@ -30,24 +30,6 @@ PARAMS = {
         maximum=60,
         title="Window (days)",
         description="Days before the date to read again. Empty: HOOPS_CBBD_WINDOW_DAYS (7).",
-    ),
-    "endpoints": Param(
-        ["all"],
-        type="array",
-        items={"type": "string", "enum": ["all", *ENDPOINTS]},
-        minItems=1,
-        title="Endpoints",
-        description="['all'] or endpoint names from the catalog.",
-    ),
-    "force": Param(
-        False, type="boolean", title="Force", description="Fetch again what checkpoints mark done."
-    ),
-    "max_calls": Param(
-        None,
-        type=["null", "integer"],
-        minimum=1,
-        title="Call budget",
-        description="Stop planning at this many API calls; the rest is left for the next run. Empty: no cap.",
     ),
 }
 

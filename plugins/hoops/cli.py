@@ -63,20 +63,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Replay server + embedded PostgreSQL + Airflow: BartTorvik snapshots and a CBBD season offline,
     then a report of what landed in Postgres and in the lake's gold tables."""
     from hoops import local
-    from hoops.replay import ReplayServer
 
     started = time.monotonic()
-    key = cli_cbbd.OFFLINE_KEY
-    with ReplayServer(cbbd_scale=cli_cbbd.OFFLINE_SCALE, cbbd_api_key=key, cbbd_plays_per_game=60) as replay:
-        env = local.airflow_env(
-            {
-                "HOOPS_BT_BASE_URL": replay.base_url,
-                "CBBD_BASE_URL": replay.base_url,
-                "CBBD_API_KEY": key,
-                "HOOPS_CBBD_RPS": "0",
-            }
-        )
-        print(f"replay server (BartTorvik and CBBD, offline) at {replay.base_url}")
+    with cli_cbbd.cbbd_env(offline=True) as env:  # one replay server answers BartTorvik and CBBD
         print(f"warehouse: {warehouse.describe(env['HOOPS_POSTGRES_DSN'])}   lake: {env['HOOPS_LAKE_URI']}")
         print("airflow db migrate (metadata in the embedded PostgreSQL) ...", flush=True)
         local.migrate_metadata(env)

@@ -11,15 +11,40 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
-from airflow.sdk import TriggerRule, get_current_context, task
+from airflow.sdk import Param, TriggerRule, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from hoops.assets import CBBD_GOLD, CBBD_SILVER
+from hoops.cbbd.catalog import ENDPOINTS
 
 POOL = "cbbd_api"
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 # Statuses where the data is as complete as asked; the others fail the run after the summary is written.
 OK_STATUSES = ("success", "incomplete_budget")
+
+
+def shared_params() -> dict[str, Param]:
+    """The trigger-form params both CBBD DAGs take: endpoint selection, force and the call budget."""
+    return {
+        "endpoints": Param(
+            ["all"],
+            type="array",
+            items={"type": "string", "enum": ["all", *ENDPOINTS]},
+            minItems=1,
+            title="Endpoints",
+            description="['all'] or endpoint names from the catalog (e.g. games, plays_date).",
+        ),
+        "force": Param(
+            False, type="boolean", title="Force", description="Fetch again what checkpoints mark done."
+        ),
+        "max_calls": Param(
+            None,
+            type=["null", "integer"],
+            minimum=1,
+            title="Call budget",
+            description="Stop planning after this many API calls (empty: no cap); the rest waits.",
+        ),
+    }
 
 
 def _ids() -> tuple[str, str]:
