@@ -11,6 +11,7 @@ import duckdb
 
 from hoops import settings
 from hoops.lake import Lake, LocalLake
+from hoops.lakesql import partitioning
 
 LAYERS = ("silver", "gold", "ref")
 
@@ -34,9 +35,10 @@ def refresh(lake: Lake) -> dict[str, object]:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
             for table in tables_in(lake, layer):
                 glob = (lake.root / layer / table).as_posix().replace("'", "''") + "/**/*.parquet"
+                options = partitioning(lake.list(f"{layer}/{table}/"))
                 con.execute(
                     f'CREATE OR REPLACE VIEW {layer}."{table}" AS SELECT * FROM '
-                    f"read_parquet('{glob}', union_by_name = true, hive_partitioning = false)"
+                    f"read_parquet('{glob}', union_by_name = true, {options})"
                 )
                 views.append(f"{layer}.{table}")
     return {"catalog": "duckdb", "path": str(path), "views": views}

@@ -90,7 +90,7 @@ class LakeSQL:
         self.con.execute(
             f"CREATE OR REPLACE VIEW {name} AS SELECT * EXCLUDE (filename), "
             f"replace(filename, {_quote(root)}, '') AS _key FROM read_parquet({listed}, filename = true, "
-            "union_by_name = true, hive_partitioning = false)"
+            f"union_by_name = true, {partitioning(keys)})"
         )
         return len(paths)
 
@@ -110,18 +110,28 @@ class LakeSQL:
     ) -> dict[str, int]:
         """Run `query` and store the result as one zstd Parquet object at `key`; returns rows and bytes.
 
+        Under a `season=` folder the file leaves out the `season` column: the folder holds it, and a
+        column with the partition's name would give Glue and Athena a table with `season` twice.
+
         `check(relation)` runs on the finished file before it is put in the lake (`relation` is a
         `read_parquet(...)` expression): a check that raises leaves the lake's previous object in place.
         """
-        out = self.scratch / "out" / key.replace("/", "__")
+        out = self.scratch / "out" / key  # the key's own folders, so the season comes back from the path
         out.parent.mkdir(parents=True, exist_ok=True)
         ordered = f"SELECT * FROM ({query}) ORDER BY {order_by}" if order_by else query
+        stored = ordered
+        if SEASON_FOLDER.search(key):
+            columns = [
+                c[0] for c in self.con.execute(f"SELECT * FROM ({query}) LIMIT 0", params or []).description
+            ]
+            if "season" in columns:
+                stored = f"SELECT * EXCLUDE (season) FROM ({ordered})"
         self.con.execute(
-            f"COPY ({ordered}) TO {_quote(str(out))} "
+            f"COPY ({stored}) TO {_quote(str(out))} "
             "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)",
             params or [],
         )
-        relation = f"read_parquet({_quote(str(out))})"
+        relation = f"read_parquet({_quote(str(out))}, {partitioning([key])})"
         rows = self.con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
         if check is not None:
             try:
@@ -133,6 +143,19 @@ class LakeSQL:
         out.unlink()
         self.lake.put(key, data, "application/vnd.apache.parquet")
         return {"rows": rows, "bytes": len(data)}
+
+
+SEASON_FOLDER = re.compile(r"(^|/)season=\d+/")
+
+
+def partitioning(keys: Iterable[str]) -> str:
+    """`read_parquet` options for these keys: silver and gold take `season` from their `season=` folder
+    (their files leave it out, as Athena expects); bronze keeps the API's own `season` field and is read
+    without folder columns."""
+    keys = list(keys)
+    if all(k.startswith(("silver/", "gold/")) for k in keys) and any(SEASON_FOLDER.search(k) for k in keys):
+        return "hive_partitioning = true, hive_types = {'season': INTEGER}"
+    return "hive_partitioning = false"
 
 
 def _quote(text: str) -> str:
