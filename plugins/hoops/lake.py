@@ -118,7 +118,12 @@ class S3Lake(Lake):
         return True
 
     def list(self, prefix: str) -> Iterator[str]:
-        full = self._key(prefix) if prefix else self.prefix
+        """Keys under `prefix`; a trailing `/` lists a folder (`bronze/games/` not `bronze/games_x`)."""
+        folder = "/" if prefix.endswith("/") else ""
+        if prefix.rstrip("/"):
+            full = self._key(prefix.rstrip("/")) + folder
+        else:
+            full = f"{self.prefix}/" if self.prefix else ""
         strip = len(self.prefix) + 1 if self.prefix else 0
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
             for obj in page.get("Contents", []):

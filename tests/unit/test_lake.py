@@ -4,7 +4,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from hoops.lake import LakeError, LocalLake, open_lake
+from hoops.lake import LakeError, LocalLake, S3Lake, open_lake
 
 
 def test_local_lake_round_trip_without_leftover_temp_files(tmp_path):
@@ -44,3 +44,20 @@ def test_s3_lake_under_a_prefix(monkeypatch):
     lake.put("raw/a.gz", b"abc")
     assert lake.exists("raw/a.gz") and lake.get("raw/a.gz") == b"abc"
     assert list(lake.list("raw")) == ["raw/a.gz"]
+
+
+@pytest.mark.parametrize("uri", ["s3://hoops-edge", "s3://hoops-edge/lake"])
+def test_s3_and_local_lakes_list_a_folder_alike(uri, tmp_path, monkeypatch):
+    """A trailing `/` names a folder on both backends: `games/` does not match `games_x/`."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    keys = ["bronze/games/season=2024/a.parquet", "bronze/games_x/b.parquet", "raw/c.gz"]
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket="hoops-edge")
+        boto3.client("s3").put_object(Bucket="hoops-edge", Key="lakeside/x.txt", Body=b"not the lake's")
+        for lake in (open_lake(uri), open_lake((tmp_path / "lake").as_uri())):
+            for key in keys:
+                lake.put(key, b"x")
+            assert list(lake.list("bronze/games/")) == ["bronze/games/season=2024/a.parquet"]
+            assert sorted(lake.list("bronze/")) == keys[:2]
+            bucket_root = isinstance(lake, S3Lake) and not lake.prefix  # then the whole bucket is the lake
+            assert sorted(lake.list("")) == sorted(keys + (["lakeside/x.txt"] if bucket_root else []))
