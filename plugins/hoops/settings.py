@@ -160,3 +160,27 @@ def duckdb_catalog_path() -> Path:
 def cbbd_max_batches() -> int:
     """Upper bound of a fetch stage's map: env `HOOPS_CBBD_MAX_BATCHES` (default 64, Airflow allows 1,024)."""
     return int(_env("HOOPS_CBBD_MAX_BATCHES", "64"))
+
+
+AWS_CONN_ID = "aws_default"
+
+
+def glue_database_prefix() -> str:
+    """Glue databases and crawlers are `<prefix>_<layer>` (Terraform's `name_prefix`): env
+    `HOOPS_GLUE_DATABASE_PREFIX`, default `hoops`."""
+    return _env("HOOPS_GLUE_DATABASE_PREFIX", "hoops")
+
+
+def athena_workgroup() -> str:
+    """The Athena workgroup of the validation queries: env `HOOPS_ATHENA_WORKGROUP`, default `hoops`."""
+    return _env("HOOPS_ATHENA_WORKGROUP", "hoops")
+
+
+def athena_output() -> str:
+    """Where Athena puts query results: env `HOOPS_ATHENA_OUTPUT`, default `athena/` in the lake."""
+    return _env("HOOPS_ATHENA_OUTPUT") or lake_uri().rstrip("/") + "/athena/"
+
+
+def athena_poll_s() -> int:
+    """Seconds between two looks at a running Athena query: env `HOOPS_ATHENA_POLL_S` (default 2)."""
+    return int(_env("HOOPS_ATHENA_POLL_S", "2"))

@@ -55,16 +55,33 @@ def primary_key_violations(con: Any, relation: str, key: tuple[str, ...], partit
 
     `relation` is a view name or a `read_parquet(...)` expression built by the caller, never user input.
     """
-    text = sql_text("validation", "pk_violations").format(
+    return con.execute(pk_violations_sql(relation, key, partitioned)).fetchall()
+
+
+def season_expr(partitioned: bool) -> str:
+    return "season" if partitioned else "CAST(NULL AS INTEGER)"
+
+
+def pk_violations_sql(relation: str, key: tuple[str, ...], partitioned: bool) -> str:
+    return sql_text("validation", "pk_violations").format(
         relation=relation,
-        season="season" if partitioned else "NULL::INTEGER",
+        season=season_expr(partitioned),
         key=", ".join(_quote(k) for k in key),
         key_null=" OR ".join(f"{_quote(k)} IS NULL" for k in key),
+        groups=", ".join(str(i) for i in range(1, len(key) + 2)),
     )
-    return con.execute(text).fetchall()
 
 
-def _primary_keys(sql: LakeSQL, name: str, key: tuple[str, ...], partitioned: bool) -> list[Finding]:
+def row_counts_sql(relation: str, partitioned: bool, columns: list[str] | None = None) -> str:
+    """Rows per season, and with `columns` the non-null count of each."""
+    counts = "".join(f", count({_quote(c)}) AS {_quote(c)}" for c in columns or [])
+    return sql_text("validation", "null_counts").format(
+        relation=relation, season=season_expr(partitioned), counts=counts
+    )
+
+
+def pk_findings(name: str, key: tuple[str, ...], violations: list[tuple]) -> list[Finding]:
+    """Findings from the rows of `pk_violations.sql` (DuckDB or Athena)."""
     return [
         Finding(
             "error",
@@ -72,7 +89,7 @@ def _primary_keys(sql: LakeSQL, name: str, key: tuple[str, ...], partitioned: bo
             name,
             f"season {season}: {dups} duplicated keys, {nulls} rows with a NULL key part ({', '.join(key)})",
         )
-        for season, dups, nulls in primary_key_violations(sql.con, name, key, partitioned)
+        for season, dups, nulls in violations
     ]
 
 
@@ -82,12 +99,8 @@ def _null_counts(sql: LakeSQL, name: str, partitioned: bool) -> dict[int | None,
         for (c,) in sql.con.execute(f"SELECT column_name FROM (DESCRIBE {name})").fetchall()
         if not c.startswith("_")
     ]
-    counts = ", ".join(f"count({_quote(c)}) AS {_quote(c)}" for c in columns)
-    text = sql_text("validation", "null_counts").format(
-        relation=name, season="season" if partitioned else "NULL::INTEGER", counts=counts
-    )
     out = {}
-    for row in sql.con.execute(text).fetchall():
+    for row in sql.con.execute(row_counts_sql(name, partitioned, columns)).fetchall():
         out[row[0]] = (row[1], dict(zip(columns, row[2:], strict=True)))
     return out
 
@@ -133,23 +146,43 @@ def check_lake(lake: Lake, seasons: list[int] | None = None, today=None) -> list
 
     current = planner.season_of(today or settings.today())
     findings: list[Finding] = []
-    nearby = None if seasons is None else sorted({n for s in seasons for n in (s - 1, s, s + 1)})
-    for name, (layer, key, partitioned) in declared_tables().items():
-        keys = _keys(lake, layer, name, nearby)
-        if not keys:
-            continue
+    for name, _layer, key, partitioned, keys in tables_present(lake, seasons):
         with LakeSQL(lake) as sql:
             sql.view(name, keys)
-            findings += _primary_keys(sql, name, key, partitioned)
+            findings += pk_findings(name, key, primary_key_violations(sql.con, name, key, partitioned))
             if partitioned:
-                by_season = _null_counts(sql, name, partitioned)
-                checked = set(seasons) if seasons is not None else set(by_season)
-                findings += [
-                    f
-                    for f in _against_neighbours(name, by_season, current)
-                    if any(f"season {s}:" in f.message for s in checked)
-                ]
+                findings += count_findings(name, _null_counts(sql, name, partitioned), current, seasons)
     return findings
+
+
+def nearby_seasons(seasons: list[int] | None) -> list[int] | None:
+    """The seasons to read for checking `seasons`: each with its neighbours (None: every season)."""
+    return None if seasons is None else sorted({n for s in seasons for n in (s - 1, s, s + 1)})
+
+
+def tables_present(
+    lake: Lake, seasons: list[int] | None
+) -> list[tuple[str, str, tuple[str, ...], bool, list]]:
+    """(table, layer, primary key, partitioned, object keys) of each table with objects near `seasons`."""
+    nearby = nearby_seasons(seasons)
+    found = []
+    for name, (layer, key, partitioned) in declared_tables().items():
+        keys = _keys(lake, layer, name, nearby)
+        if keys:
+            found.append((name, layer, key, partitioned, keys))
+    return found
+
+
+def count_findings(
+    name: str, by_season: dict[Any, tuple[int, dict[str, int]]], current: int, seasons: list[int] | None
+) -> list[Finding]:
+    """Row-count and null-rate findings for `seasons` (None: all) against their neighbours."""
+    checked = set(seasons) if seasons is not None else set(by_season)
+    return [
+        f
+        for f in _against_neighbours(name, by_season, current)
+        if any(f"season {s}:" in f.message for s in checked)
+    ]
 
 
 def check_summary(summary: dict[str, Any] | None) -> list[Finding]:

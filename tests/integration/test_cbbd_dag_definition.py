@@ -98,3 +98,17 @@ def test_a_missing_api_key_fails_fast_naming_the_connection(lake_root, warehouse
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(pipeline.InvalidRequest, match="cbbd_default"):
         pipeline.prepare()
+
+
+def test_glue_crawls_are_mapped_between_catalog_and_validate_and_really_wait(dagbag):
+    """The crawlers run as the provider's operator and sensor, one mapped instance per layer the catalog
+    step names; the wait is the real sensor (tests under moto replace its poke, production must not)."""
+    for dag_id in ("cbbd_backfill", "cbbd_incremental"):
+        dag = dagbag.get_dag(dag_id)
+        crawl, wait = dag.get_task("crawl"), dag.get_task("crawl_wait")
+        assert crawl.operator_name == "GlueCrawlerRunOperator" and wait.operator_name == "GlueCrawlerSensor"
+        assert crawl.partial_kwargs["fail_on_already_running"] is False
+        assert wait.partial_kwargs["mode"] == "reschedule"
+        assert crawl.upstream_task_ids == {"catalog"} and crawl.downstream_task_ids == {"crawl_wait"}
+        assert wait.downstream_task_ids == {"validate"}
+        assert dag.get_task("validate").trigger_rule == "none_failed"  # no crawl (DuckDB) is not a failure

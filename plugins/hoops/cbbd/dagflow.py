@@ -1,7 +1,8 @@
 """The task graph the CBBD DAGs share, built inside a `@dag` function.
 
 prepare → plan pass 1 → fetch (mapped over batch manifests, pool `cbbd_api`) → plan pass 2 (what pass 1
-made concrete: per team, per game day) → fetch → silver → gold → catalog → validate → summary.
+made concrete: per team, per game day) → fetch → silver → gold → catalog → crawl → crawl_wait (Glue, mapped
+over the layers; skipped with the local catalog) → validate (DuckDB, or Athena with Glue) → summary.
 Tasks pass only small dicts and manifest keys through XCom; the work is in `hoops.cbbd.pipeline`.
 """
 
@@ -11,11 +12,14 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
+from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
+from airflow.providers.amazon.aws.sensors.glue_crawler import GlueCrawlerSensor
 from airflow.sdk import Param, TriggerRule, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from hoops.assets import CBBD_GOLD, CBBD_SILVER
 from hoops.cbbd.catalog import ENDPOINTS
+from hoops.settings import AWS_CONN_ID
 
 POOL = "cbbd_api"
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -142,14 +146,14 @@ def cbbd_tasks(kind: str) -> None:
         return {"tables": len(pipeline.build_gold(spec, dag_id=dag_id, run_id=run_id)["tables"])}
 
     @task
-    def catalog(spec: dict[str, Any]) -> dict[str, Any]:
+    def catalog(spec: dict[str, Any]) -> list[str]:
+        """Refresh the local DuckDB catalog, or name the Glue crawlers to start (HOOPS_CATALOG=glue)."""
         from hoops.cbbd import pipeline
 
         dag_id, run_id = _ids()
-        result = pipeline.refresh_catalog(spec, dag_id=dag_id, run_id=run_id)
-        return {"catalog": result.get("catalog"), "views": len(result.get("views", []))}
+        return pipeline.refresh_catalog(spec, dag_id=dag_id, run_id=run_id)["crawlers"]
 
-    @task
+    @task(trigger_rule=TriggerRule.NONE_FAILED)
     def validate(spec: dict[str, Any]) -> dict[str, Any]:
         from hoops.cbbd import pipeline
 
@@ -196,8 +200,28 @@ def cbbd_tasks(kind: str) -> None:
     second >> built
     gold_done = gold(spec)
     built >> gold_done
-    catalog_done = catalog(spec)
-    gold_done >> catalog_done
+    crawlers = catalog(spec)
+    gold_done >> crawlers
+    # One mapped instance per crawled layer; none (skipped) with the local catalog. A crawler another
+    # run already started is waited for, not an error. The sensor waits with GetCrawler alone (the
+    # operator's own wait also needs glue:GetCrawlerMetrics, which IAM can only grant on "*") and gives
+    # its worker slot back between looks.
+    started = GlueCrawlerRunOperator.partial(
+        task_id="crawl",
+        aws_conn_id=AWS_CONN_ID,
+        wait_for_completion=False,
+        fail_on_already_running=False,
+        retries=2,
+        retry_delay=dt.timedelta(minutes=1),
+    ).expand(crawler_name=crawlers)
+    crawled = GlueCrawlerSensor.partial(
+        task_id="crawl_wait",
+        aws_conn_id=AWS_CONN_ID,
+        mode="reschedule",
+        poke_interval=30,
+        timeout=2 * 3600,
+    ).expand(crawler_name=crawlers)
+    started >> crawled
     checked = validate(spec)
-    catalog_done >> checked
+    crawled >> checked
     checked >> summary()

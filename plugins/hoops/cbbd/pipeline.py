@@ -21,7 +21,7 @@ from typing import Any
 
 from hoops import settings, warehouse
 from hoops.cbbd import catalog, planner
-from hoops.cbbd.checkpoints import PostgresCheckpoints, open_checkpoints
+from hoops.cbbd.checkpoints import open_checkpoints
 from hoops.cbbd.context import season_context
 from hoops.cbbd.engine import Fetcher, FetchStats, QuotaStop
 from hoops.cbbd.request import Request
@@ -125,10 +125,14 @@ def prepare() -> dict[str, Any]:
             "no CBBD API key: set the Airflow connection 'cbbd_default' (key in the password field) "
             "or the environment variable CBBD_API_KEY"
         )
-    open_lake()  # validates HOOPS_LAKE_URI
-    if isinstance(open_checkpoints(), PostgresCheckpoints):
-        with warehouse.connect() as conn:
-            warehouse.migrate(conn)
+    from hoops import aws_catalog
+
+    try:
+        aws_catalog.check_configuration(open_lake())  # open_lake validates HOOPS_LAKE_URI
+    except aws_catalog.CatalogError as exc:
+        raise InvalidRequest(str(exc)) from None
+    with warehouse.connect() as conn:  # gold joins the BartTorvik tables, whichever checkpoint store
+        warehouse.migrate(conn)
     return {"lake": settings.lake_uri(), "checkpoints": type(open_checkpoints()).__name__}
 
 
@@ -321,24 +325,29 @@ def build_gold(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str, A
 
 
 def refresh_catalog(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str, Any]:
-    """Local: the DuckDB catalog file. HOOPS_CATALOG=glue is the AWS path (crawlers, run by the DAG)."""
-    from hoops import duckdb_catalog
+    """Local: the DuckDB catalog file. HOOPS_CATALOG=glue: the Glue crawlers the DAG starts next."""
+    from hoops import aws_catalog, duckdb_catalog
 
     def work() -> dict[str, Any]:
-        if settings.catalog_kind() != "duckdb":
-            return {"catalog": settings.catalog_kind()}
-        return duckdb_catalog.refresh(open_lake())
+        if settings.catalog_kind() == "glue":
+            return {"catalog": "glue", "crawlers": aws_catalog.crawlers()}
+        return {**duckdb_catalog.refresh(open_lake()), "crawlers": []}
 
     return _timed(dag_id, run_id, "catalog", work)
 
 
 def validate_lake(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str, Any]:
-    """Checks over the tables this run touched; findings go to the summary, which decides the outcome."""
-    from hoops import validate
+    """Checks over the tables this run touched, in DuckDB or (HOOPS_CATALOG=glue) in Athena; findings go
+    to the summary, which decides the outcome."""
+    from hoops import aws_catalog, validate
 
     def work() -> dict[str, Any]:
-        findings = validate.check_lake(open_lake(), seasons=spec["seasons"])
-        return validate.as_dict(findings)
+        check = aws_catalog.check_lake if settings.catalog_kind() == "glue" else validate.check_lake
+        findings = check(open_lake(), seasons=spec["seasons"])
+        return {
+            "engine": "athena" if check is aws_catalog.check_lake else "duckdb",
+            **validate.as_dict(findings),
+        }
 
     return _timed(dag_id, run_id, "validate", work)
 

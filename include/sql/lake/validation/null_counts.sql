@@ -1,5 +1,7 @@
--- Rows and non-null values per column and season, for null-rate checks against neighbouring seasons.
--- {relation} and {counts} are filled from the table's own column list.
-SELECT {season} AS season, count(*) AS rows, {counts}
+-- Rows and non-null values per column and season, for row-count and null-rate checks against
+-- neighbouring seasons. {counts} is `, count("col") AS "col"` for each of the table's own columns (empty
+-- for a row count alone). Portable SQL: runs in DuckDB locally and in Athena (Trino).
+SELECT {season} AS season, count(*) AS row_count{counts}
 FROM {relation}
-GROUP BY ALL
+GROUP BY 1
+ORDER BY 1
