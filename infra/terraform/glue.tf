@@ -1,6 +1,7 @@
 # One Glue database and one crawler per Parquet layer of the lake: crawler <prefix>_<layer> reads
 # s3://<bucket>/<layer>/ into database <prefix>_<layer>, one table per folder under the layer
-# (bronze/games/season=2024/... becomes table hoops_bronze.games, partitioned by season, asof).
+# (silver/fct_games/season=2024/... becomes table hoops_silver.fct_games, partitioned by season; the
+# files leave `season` out, so the table has it once).
 
 locals {
   crawler_configuration = {

@@ -1,9 +1,9 @@
 # One role for the Airflow workers and the Glue crawlers, with one least-privilege policy.
 #
 # Every statement names the lake bucket, the checkpoint table, the hoops Glue databases/tables/crawlers,
-# the hoops Athena workgroup or the crawler log groups. The single "*" is glue:GetCrawlerMetrics, which
-# AWS does not authorize per resource (the Service Authorization Reference lists no resource type for
-# it); Airflow's GlueCrawlerHook calls it after a crawl. tests/unit/test_terraform.py enforces all this.
+# the hoops Athena workgroup or the crawler log groups; no statement has Resource "*". (The DAGs wait for
+# crawls with GlueCrawlerSensor, which needs only GetCrawler: the operator's own wait would also call
+# glue:GetCrawlerMetrics, grantable only on "*".) tests/unit/test_terraform.py enforces all this.
 
 data "aws_iam_policy_document" "lake_worker_trust" {
   statement {
@@ -105,13 +105,6 @@ data "aws_iam_policy_document" "lake_worker" {
       "glue:GetCrawler",
     ]
     resources = local.glue_crawler_arns
-  }
-
-  statement {
-    sid       = "GlueCrawlerMetricsNotResourceScoped"
-    effect    = "Allow"
-    actions   = ["glue:GetCrawlerMetrics"] # AWS requires Resource "*" for this action
-    resources = ["*"]
   }
 
   statement {

@@ -27,13 +27,13 @@ variable "name_prefix" {
 }
 
 variable "catalog_layers" {
-  description = "Lake layers (Parquet only) that get a Glue database and a crawler. raw/, meta/, deadletter/, tmp/ and athena/ are never crawled."
+  description = "Lake layers that get a Glue database and a crawler (the DAGs start hoops_silver, hoops_gold, hoops_ref). Bronze is not crawled: its files keep the API's own season field beside the season= folder, which Athena refuses as a duplicate column. raw/, meta/, deadletter/, tmp/ and athena/ are never crawled."
   type        = list(string)
-  default     = ["bronze", "silver", "gold", "ref"]
+  default     = ["silver", "gold", "ref"]
 
   validation {
-    condition     = length(var.catalog_layers) > 0 && alltrue([for layer in var.catalog_layers : contains(["bronze", "silver", "gold", "ref"], layer)])
-    error_message = "catalog_layers may only hold bronze, silver, gold and ref (the Parquet layers)."
+    condition     = length(var.catalog_layers) > 0 && alltrue([for layer in var.catalog_layers : contains(["silver", "gold", "ref"], layer)])
+    error_message = "catalog_layers may only hold silver, gold and ref (the Parquet layers whose files leave the partition column to the folder)."
   }
 }
 

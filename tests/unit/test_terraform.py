@@ -15,17 +15,16 @@ from typing import Any
 import hcl2
 import pytest
 
+from hoops import aws_catalog
 from hoops.cbbd import checkpoints
 
 TF_DIR = Path(__file__).resolve().parents[2] / "infra" / "terraform"
 EXPECTED_FILES = {"versions.tf", "variables.tf", "main.tf", "dynamodb.tf", "glue.tf", "athena.tf", "iam.tf",
                   "outputs.tf"}  # fmt: skip
-LAYERS = {"bronze", "silver", "gold"}  # at least these get a database and a crawler
+LAYERS = set(aws_catalog.CRAWLED_LAYERS)  # the crawlers the DAGs start
 
 _OPTIONS = hcl2.SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True)
 
-# Actions AWS authorizes only against Resource "*" (Service Authorization Reference: no resource type).
-NOT_RESOURCE_SCOPED = {"glue:GetCrawlerMetrics"}
 
 _ARN = "arn:${local.partition}"
 _GLUE = f"{_ARN}:glue:${{var.region}}:${{local.account_id}}"
@@ -170,9 +169,7 @@ def _check_statement(stmt: dict[str, Any], local_values: dict[str, Any]) -> list
     if not resources:
         problems.append(f"{sid}: no resources")
     if "*" in resources:
-        if set(resources) != {"*"} or not set(actions) <= NOT_RESOURCE_SCOPED:
-            problems.append(f"{sid}: Resource '*' for {sorted(set(actions) - NOT_RESOURCE_SCOPED)}")
-        return problems
+        return [*problems, f"{sid}: Resource '*' for {sorted(actions)}"]
     for arn in resources:
         service = ALLOWED_RESOURCES.get(arn)
         if service is None:
@@ -215,7 +212,7 @@ def test_variables_documented(parsed):
     assert variables["athena_workgroup_name"]["default"] == "hoops"
     assert variables["name_prefix"]["default"] == "hoops"
     assert variables["checkpoint_table_deletion_protection"]["default"] is True
-    assert set(variables["catalog_layers"]["default"]) >= LAYERS
+    assert set(variables["catalog_layers"]["default"]) == LAYERS
 
 
 def test_outputs_exist(parsed):
@@ -364,13 +361,13 @@ def test_lake_policy_grants_what_the_pipeline_needs(parsed):
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan",
         "dynamodb:BatchGetItem", "dynamodb:DescribeTable",
         "glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:GetPartitions",
-        "glue:BatchCreatePartition", "glue:StartCrawler", "glue:GetCrawler", "glue:GetCrawlerMetrics",
+        "glue:BatchCreatePartition", "glue:StartCrawler", "glue:GetCrawler",
         "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
         "athena:GetWorkGroup", "logs:CreateLogStream", "logs:PutLogEvents",
     }  # fmt: skip
     assert needed <= granted, sorted(needed - granted)
     resources = {arn for stmt in _statements(doc) for arn in _resolve(stmt["resources"], _locals(parsed))}
-    assert resources == set(ALLOWED_RESOURCES) | {"*"}  # every hoops ARN is used, nothing else
+    assert resources == set(ALLOWED_RESOURCES)  # every hoops ARN is used, nothing else, never "*"
 
 
 def _stmt(actions: list[str], resources: Any, **extra: Any) -> dict[str, Any]:
@@ -387,7 +384,7 @@ OBJECTS = ["${local.lake_objects_arn}"]
         (_stmt(["*"], OBJECTS), "wildcard"),
         (_stmt(["dynamodb:Get*"], ["${aws_dynamodb_table.checkpoints.arn}"]), "wildcard"),
         (_stmt(["s3:GetObject"], ["*"]), "Resource '*'"),
-        (_stmt(["glue:GetCrawlerMetrics", "glue:GetTable"], ["*"]), "Resource '*'"),
+        (_stmt(["glue:GetCrawlerMetrics"], ["*"]), "Resource '*'"),
         (_stmt(["s3:GetObject"], ["arn:aws:s3:::other-bucket/*"]), "not one of"),
         (_stmt(["s3:GetObject"], ["${local.lake_bucket_arn}"]), "granted on"),
         (_stmt(["s3:ListBucket"], OBJECTS), "granted on"),
