@@ -8,7 +8,7 @@ TOOLS_STAMP := $(TOOLS)/.installed
 HOOPS  := PYTHONPATH=plugins $(PY) -m hoops
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup test demo run backfill incremental validate lint bench replay stop clean
+.PHONY: setup test reliability demo run backfill incremental validate lint bench replay stop clean
 
 setup: $(STAMP) $(TOOLS_STAMP)
 
@@ -27,6 +27,12 @@ $(TOOLS_STAMP): $(STAMP)
 
 test: $(STAMP) $(TOOLS_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The fault suite alone (also part of `make test`), then its table: fault, runs, outcome, rows lost/duplicated.
+reliability: $(STAMP)
+	rm -f .state/reliability.jsonl
+	HOOPS_RELIABILITY_REPORT=$(CURDIR)/.state/reliability.jsonl $(PY) -m pytest $(PYTEST_ARGS) tests/reliability
+	$(PY) -m tests.reliability.report .state/reliability.jsonl
 
 demo: $(STAMP)
 	$(HOOPS) demo
