@@ -11,6 +11,7 @@ import datetime as dt
 from airflow.sdk import dag, task
 
 from hoops.assets import BT_TEAM_METRICS_DAILY, CBBD_GOLD, CBBD_SILVER
+from hoops.cbbd.dagflow import crawl_and_wait
 
 
 @dag(
@@ -25,10 +26,12 @@ from hoops.assets import BT_TEAM_METRICS_DAILY, CBBD_GOLD, CBBD_SILVER
 def gold_refresh():
     @task(outlets=[CBBD_GOLD])
     def rebuild_gold() -> dict:
-        from hoops import duckdb_catalog, settings
+        from hoops import duckdb_catalog, settings, warehouse
         from hoops.cbbd import gold, planner
         from hoops.lake import open_lake
 
+        with warehouse.connect() as conn:  # a fresh warehouse gets its tables: gold reads them
+            warehouse.migrate(conn)
         lake = open_lake()
         season = planner.season_of(settings.today())
         tables = gold.build(lake, seasons=[season])
@@ -36,7 +39,16 @@ def gold_refresh():
             duckdb_catalog.refresh(lake)
         return {"season": season, "rows": {k: v["rows"] for k, v in tables.items()}}
 
-    rebuild_gold()
+    @task
+    def gold_crawlers() -> list[str]:
+        """With Glue, the gold crawler registers a season folder the rebuild may have added."""
+        from hoops import aws_catalog
+
+        return aws_catalog.crawlers(("gold",))
+
+    crawlers = gold_crawlers()
+    rebuild_gold() >> crawlers
+    crawl_and_wait(crawlers)
 
 
 gold_refresh()

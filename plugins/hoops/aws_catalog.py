@@ -43,11 +43,11 @@ def check_configuration(lake: Lake) -> None:
         )
 
 
-def crawlers() -> list[str]:
-    """The crawlers to start after a run wrote silver, gold and ref; none with the local catalog."""
+def crawlers(layers: tuple[str, ...] = CRAWLED_LAYERS) -> list[str]:
+    """The crawlers to start after a run wrote these layers; none with the local catalog."""
     if settings.catalog_kind() != "glue":
         return []
-    return [database(layer) for layer in CRAWLED_LAYERS]
+    return [database(layer) for layer in layers if layer in CRAWLED_LAYERS]
 
 
 def _relation(layer: str, table: str, partitioned: bool, seasons: list[int] | None) -> str:

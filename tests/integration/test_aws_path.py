@@ -191,3 +191,10 @@ def test_glue_catalog_with_a_local_lake_is_refused_before_any_call(dagbag, aws, 
     outcome = run(dagbag, "cbbd_backfill", ny_morning(dt.date(2025, 1, 15)), {"seasons": [SEASON]})
     assert outcome.state == "failed" and outcome.tasks["prepare"] == "failed"
     assert len(aws.cbbd.served) == served and not (tmp_path / "lake").exists()
+
+
+def test_gold_refresh_rebuilds_on_s3_and_crawls_gold(dagbag, aws, crawls):
+    outcome = run(dagbag, "gold_refresh", dt.datetime(2025, 1, 15, 12, tzinfo=dt.UTC))
+    assert outcome.state == "success", outcome.tasks
+    assert crawls == ["hoops_gold"]
+    assert any(k.startswith("gold/team_quality_daily/season=2025/") for k in objects())

@@ -112,3 +112,6 @@ def test_glue_crawls_are_mapped_between_catalog_and_validate_and_really_wait(dag
         assert crawl.upstream_task_ids == {"catalog"} and crawl.downstream_task_ids == {"crawl_wait"}
         assert wait.downstream_task_ids == {"validate"}
         assert dag.get_task("validate").trigger_rule == "none_failed"  # no crawl (DuckDB) is not a failure
+    refresh = dagbag.get_dag("gold_refresh")
+    assert refresh.get_task("crawl").upstream_task_ids == {"gold_crawlers"}
+    assert refresh.get_task("gold_crawlers").upstream_task_ids == {"rebuild_gold"}

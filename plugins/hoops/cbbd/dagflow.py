@@ -51,6 +51,33 @@ def shared_params() -> dict[str, Param]:
     }
 
 
+def crawl_and_wait(crawlers: Any) -> Any:
+    """Start the Glue crawlers named by an upstream task's list and wait for them; returns the wait task.
+
+    One mapped instance per crawler; none (skipped) with the local catalog. A crawler another run already
+    started is waited for, not an error. The sensor waits with GetCrawler alone (the operator's own wait
+    also needs glue:GetCrawlerMetrics, which IAM can only grant on "*") and gives its worker slot back
+    between looks.
+    """
+    started = GlueCrawlerRunOperator.partial(
+        task_id="crawl",
+        aws_conn_id=AWS_CONN_ID,
+        wait_for_completion=False,
+        fail_on_already_running=False,
+        retries=2,
+        retry_delay=dt.timedelta(minutes=1),
+    ).expand(crawler_name=crawlers)
+    crawled = GlueCrawlerSensor.partial(
+        task_id="crawl_wait",
+        aws_conn_id=AWS_CONN_ID,
+        mode="reschedule",
+        poke_interval=30,
+        timeout=2 * 3600,
+    ).expand(crawler_name=crawlers)
+    started >> crawled
+    return crawled
+
+
 def _ids() -> tuple[str, str]:
     ctx = get_current_context()
     return ctx["dag"].dag_id, ctx["run_id"]
@@ -202,26 +229,7 @@ def cbbd_tasks(kind: str) -> None:
     built >> gold_done
     crawlers = catalog(spec)
     gold_done >> crawlers
-    # One mapped instance per crawled layer; none (skipped) with the local catalog. A crawler another
-    # run already started is waited for, not an error. The sensor waits with GetCrawler alone (the
-    # operator's own wait also needs glue:GetCrawlerMetrics, which IAM can only grant on "*") and gives
-    # its worker slot back between looks.
-    started = GlueCrawlerRunOperator.partial(
-        task_id="crawl",
-        aws_conn_id=AWS_CONN_ID,
-        wait_for_completion=False,
-        fail_on_already_running=False,
-        retries=2,
-        retry_delay=dt.timedelta(minutes=1),
-    ).expand(crawler_name=crawlers)
-    crawled = GlueCrawlerSensor.partial(
-        task_id="crawl_wait",
-        aws_conn_id=AWS_CONN_ID,
-        mode="reschedule",
-        poke_interval=30,
-        timeout=2 * 3600,
-    ).expand(crawler_name=crawlers)
-    started >> crawled
+    crawled = crawl_and_wait(crawlers)
     checked = validate(spec)
     crawled >> checked
     checked >> summary()
