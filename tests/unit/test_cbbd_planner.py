@@ -290,7 +290,12 @@ def test_priority_order():
 def test_incremental_covers_exactly_the_window():
     d = dt.date(2024, 1, 10)
     p = plan(incremental(d, 7))
-    days = [r.param_dict["date"] for r in p.requests if r.endpoint == "plays_date"]
+    # /games of the window comes first: the day's plays wait for its game days (pass 2), estimated at a
+    # call per day; planned alone they cover every day of the window.
+    (plays,) = [g for g in p.pending if g.endpoint == "plays_date"]
+    assert plays.calls == 8 and "/games" in plays.needs
+    alone = plan(incremental(d, 7), ["plays_date"])
+    days = [r.param_dict["date"] for r in alone.requests]
     assert days == [(d - dt.timedelta(days=i)).isoformat() for i in range(7, -1, -1)]
     for name in WINDOWED:
         wins = windows_of([r for r in p.requests if r.endpoint == name], name)
@@ -313,9 +318,17 @@ def test_incremental_rereads_the_window_even_if_done_but_not_reference():
     first = plan(incremental(d, 3), contexts={2024: context(2024)})
     again = plan(incremental(d, 3), contexts={2024: context(2024)}, done={r.key for r in first.requests})
     refreshed = {r.endpoint for r in again.requests}
-    assert "plays_date" in refreshed and set(WINDOWED) <= refreshed
+    assert set(WINDOWED) <= refreshed and "plays_date" in again.pending_endpoints
     assert "conferences" not in refreshed and "venues" not in refreshed
-    assert again.by_endpoint()["plays_date"] == first.by_endpoint()["plays_date"]
+    second = plan(incremental(d, 3), again.pending_endpoints, contexts={2024: context(2024)})
+    done = {r.key for r in second.requests}
+    assert (
+        plan(incremental(d, 3), ["plays_date"], contexts={2024: context(2024)}, done=done).by_endpoint()[
+            "plays_date"
+        ]
+        == second.by_endpoint()["plays_date"]
+        > 0
+    )
 
 
 def test_incremental_outside_the_season_plans_only_missing_reference():

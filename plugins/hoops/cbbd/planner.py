@@ -526,6 +526,7 @@ def _plan_season(
     span: tuple[dt.date, dt.date],
     rolling: bool,
     today: dt.date | None,
+    games_in_run: bool = False,
 ) -> None:
     """Every request of `ep` for one season; date sweeps cover `span` (the season or the rolling window)."""
     strategy = _strategy(ep)
@@ -562,6 +563,10 @@ def _plan_season(
             days = [d for d in ctx.game_days if start <= d <= end]
         if today is not None and not rolling:
             days = [d for d in days if d <= today]
+        if games_in_run:
+            needs = f"/games for {start} to {end} is fetched"
+            b.pending(ep, season, label, TIER_DAY, len(days), needs, "game days of the window read first")
+            return
         if ctx.game_days is None and not rolling:
             last = days[-1] if days else end
             note = f"every day {start:%b} {start.day}-{last:%b} {last.day}, game days not known yet"
@@ -651,6 +656,9 @@ def plan(
                     Skip(ep.name, "does not change in season: planned by backfills, not incremental")
                 )
 
+    # An incremental run that fetches /games for its window learns today's game days only from that
+    # fetch: its per-day endpoints wait for it (pass 2), or a day's plays would come a run late.
+    games_in_run = rolling and any(ep.name == "games" for ep in plannable)
     for season, span in spans.items():
         ctx = contexts.get(season) or SeasonContext()
         for ep in plannable:
@@ -659,7 +667,16 @@ def plan(
             if not ep.has_season(season):
                 no_data.setdefault(ep.name, []).append(season)
                 continue
-            _plan_season(b, ep, season, ctx, span=span, rolling=rolling, today=None if rolling else today)
+            _plan_season(
+                b,
+                ep,
+                season,
+                ctx,
+                span=span,
+                rolling=rolling,
+                today=None if rolling else today,
+                games_in_run=games_in_run,
+            )
 
     for name, missing in no_data.items():
         ep = catalog.get(name)
