@@ -296,20 +296,21 @@ class Fetcher:
     def _checkpoint(self, req: Request, status: str, *, rows: int, raw_key: str | None) -> None:
         key = (req.endpoint, req.param_hash)
         previous = self._known.get(key)
-        cp = Checkpoint(
-            endpoint=req.endpoint,
-            param_hash=req.param_hash,
-            params=req.param_dict,
-            season=req.season,
-            status=status,
-            final=status != "failed" and self.is_final(req, self.asof),
-            rows=rows,
-            raw_key=raw_key,
-            calls=(previous.calls if previous else 0) + 1,
-            updated_at=dt.datetime.now(dt.UTC),
-            version=previous.version if previous else 0,
-        )
         for _ in range(3):
+            # Built from the version it replaces, so a concurrent writer's `calls` are added to, not lost.
+            cp = Checkpoint(
+                endpoint=req.endpoint,
+                param_hash=req.param_hash,
+                params=req.param_dict,
+                season=req.season,
+                status=status,
+                final=status != "failed" and self.is_final(req, self.asof),
+                rows=rows,
+                raw_key=raw_key,
+                calls=(previous.calls if previous else 0) + 1,
+                updated_at=dt.datetime.now(dt.UTC),
+                version=previous.version if previous else 0,
+            )
             try:
                 self._known[key] = self.checkpoints.put(
                     cp, expected_version=previous.version if previous else None
