@@ -1,4 +1,4 @@
-"""Print the reliability table from the JSON lines the suite wrote: `python -m tests.reliability.report FILE`."""
+"""Print the reliability table from the JSON lines the suite wrote: `python -m tests.reliability.report F`."""
 
 from __future__ import annotations
 
@@ -22,13 +22,17 @@ def table(rows: list[dict]) -> str:
 
 def main(path: str) -> int:
     file = Path(path)
-    rows = [json.loads(line) for line in file.read_text().splitlines() if line.strip()] if file.exists() else []
+    rows = (
+        [json.loads(line) for line in file.read_text().splitlines() if line.strip()] if file.exists() else []
+    )
     if not rows:
         print(f"no reliability rows in {path}: did the suite run?")
         return 1
     print(table(rows))
     bad = [r for r in rows if r["rows_lost"] or r["rows_duplicated"]]
-    print(f"\n{len(rows)} faults, {sum(r['runs'] for r in rows)} runs, {len(bad)} with rows lost or duplicated")
+    print(
+        f"\n{len(rows)} faults, {sum(r['runs'] for r in rows)} runs, {len(bad)} with rows lost or duplicated"
+    )
     return 1 if bad else 0
 
 
