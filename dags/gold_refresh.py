@@ -34,7 +34,8 @@ def gold_refresh():
             warehouse.migrate(conn)
         lake = open_lake()
         season = planner.season_of(settings.today())
-        tables = gold.build(lake, seasons=[season])
+        with warehouse.exclusive(warehouse.LAKE_BUILD_LOCK, "building gold"):
+            tables = gold.build(lake, seasons=[season])
         if settings.catalog_kind() == "duckdb":
             duckdb_catalog.refresh(lake)
         return {"season": season, "rows": {k: v["rows"] for k, v in tables.items()}}

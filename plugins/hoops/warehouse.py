@@ -117,6 +117,27 @@ def connect(conninfo: str | None = None) -> Iterator[psycopg.Connection]:
         conn.close()
 
 
+LAKE_BUILD_LOCK = 7_202_612  # pg_advisory_lock key: one silver/gold build at a time, across DAGs
+
+
+@contextmanager
+def exclusive(key: int, what: str) -> Iterator[None]:
+    """Hold a session advisory lock for the block: a second holder waits, logging that it does.
+
+    The lock lives as long as the connection, so a killed worker releases it with its connection.
+    """
+    import logging
+
+    with connect() as conn:
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+            logging.getLogger(__name__).info("waiting: another run is %s", what)
+            conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
 def migrations(folder: Path | None = None) -> list[tuple[int, str, str]]:
     """(version, file name, SQL) of every numbered migration, in order."""
     folder = folder or settings.sql_dir() / "postgres"

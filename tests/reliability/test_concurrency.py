@@ -261,3 +261,63 @@ def test_two_writers_of_one_checkpoint_at_once_one_wins_and_the_other_is_refused
     lost = int(stored != written[-1])  # the last accepted write is what is stored
     record_fault("two writers of one checkpoint at once", 2, "one wins, other refused", lost, rows - 1)
     assert (lost, rows) == (0, 1)
+
+
+def test_a_silver_build_waits_for_another_and_then_reads_what_landed_meanwhile(
+    bronze_lake, warehouse_dsn, record_fault
+):
+    """A backfill and the schedule building silver at once: the second build waits on the lake-build lock
+    and lists bronze only once it holds it, so a response fetched meanwhile is in its output (no lost
+    update from a build working off an older listing)."""
+    import shutil
+
+    from hoops import warehouse
+    from hoops.cbbd import pipeline, silver
+    from hoops.lake import LocalLake
+
+    spec = {"seasons": [2024]}
+    reference = bronze_lake.parent / "reference-lake"  # every response present, built alone
+    shutil.copytree(bronze_lake, reference)
+    silver.build(LocalLake(reference), seasons=[2024])
+    expected = hp.layer_rows(LocalLake(reference), "silver")
+
+    games = sorted((bronze_lake / "bronze" / "games").rglob("*.parquet"))
+    late = games[-1]  # stands for a games response another run fetches while this build waits
+    parked = bronze_lake.parent / "late.parquet.parked"
+    shutil.move(late, parked)
+
+    held, release = threading.Event(), threading.Event()
+
+    def other_build() -> None:
+        with warehouse.exclusive(warehouse.LAKE_BUILD_LOCK, "building silver"):
+            held.set()
+            release.wait(120)
+
+    holder = threading.Thread(target=other_build)
+    holder.start()
+    assert held.wait(60)
+    result: dict = {}
+    builder = threading.Thread(
+        target=lambda: result.update(pipeline.build_silver(spec, dag_id="cbbd_incremental", run_id="r2"))
+    )
+    builder.start()
+    try:
+        wait_for(
+            lambda: query(
+                warehouse_dsn,
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'",
+            ),
+            "the second build to wait on the lake-build lock",
+        )
+        assert not (bronze_lake / "silver").exists()  # nothing built while the other build holds the lock
+        shutil.move(parked, late)  # the other run's fetch lands
+    finally:
+        release.set()
+        holder.join(120)
+        builder.join(300)
+    assert result["tables"]["fct_games"]["rows"] > 0
+    lost, dup = hp.tables_diff(expected, hp.layer_rows(open_lake(), "silver"))
+    record_fault(
+        "two silver builds at once (backfill + schedule)", 2, "second waited; read the latest", lost, dup
+    )
+    assert (lost, dup) == (0, 0)

@@ -289,9 +289,15 @@ def calls_used(dag_id: str, run_id: str, stage: str) -> int:
     )
 
 
-def _timed(dag_id: str, run_id: str, step: str, work) -> dict[str, Any]:
+def _timed(dag_id: str, run_id: str, step: str, work, exclusive: bool = False) -> dict[str, Any]:
+    """Run a step, time it, save its result. `exclusive`: one at a time across runs and DAGs (a build
+    lists its inputs inside the lock, so a run that waited reads what the other one wrote)."""
     started = time.monotonic()
-    result = work()
+    if exclusive:
+        with warehouse.exclusive(warehouse.LAKE_BUILD_LOCK, f"building {step}"):
+            result = work()
+    else:
+        result = work()
     result["seconds"] = round(time.monotonic() - started, 3)
     emit(log, step, run=run_id, **{k: v for k, v in result.items() if k != "tables"})
     return save_result(dag_id, run_id, step, result)
@@ -309,7 +315,7 @@ def build_silver(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str,
             emit(log, "silver_table", run=run_id, table=name, **figures)
         return {"tables": tables, "ref": ref.publish(lake)["objects"]}
 
-    return _timed(dag_id, run_id, "silver", work)
+    return _timed(dag_id, run_id, "silver", work, exclusive=True)
 
 
 def build_gold(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str, Any]:
@@ -321,7 +327,7 @@ def build_gold(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str, A
             emit(log, "gold_table", run=run_id, table=name, **figures)
         return {"tables": tables}
 
-    return _timed(dag_id, run_id, "gold", work)
+    return _timed(dag_id, run_id, "gold", work, exclusive=True)
 
 
 def refresh_catalog(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str, Any]:
