@@ -32,7 +32,7 @@ from hoops.barttorvik.fetch import NotPublished, SourceError, fetch
 from hoops.barttorvik.layout import COLUMNS
 from hoops.barttorvik.parse import GZIP_MAGIC, Reject, decode, parse_rows, split_record
 from hoops.barttorvik.teams import TeamMapping
-from hoops.lake import open_lake
+from hoops.lake import Lake, open_lake
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,8 @@ def _record_outside(day: dt.date, run_id: str, status: str, **fields: Any) -> No
 
 
 def ensure_schema() -> dict[str, Any]:
+    """The first task: a lake URI that cannot work fails here (LakeError), before any run is recorded."""
+    open_lake()
     with warehouse.connect() as conn:
         applied = warehouse.migrate(conn)
     return {"applied": applied}
@@ -183,6 +185,24 @@ def _usable_artifact(conn: psycopg.Connection, day: dt.date) -> dict[str, Any] |
     return {"artifact_id": row[0], "sha256": row[1], "source_url": row[2]} if row else None
 
 
+def _keep(
+    lake: Lake,
+    key: str,
+    data: bytes,
+    content_type: str = "application/octet-stream",
+    *,
+    day: dt.date,
+    run_id: str,
+    url: str,
+) -> str:
+    """Write one object; when the lake refuses it, record the run FAILED with why (not left RUNNING)."""
+    try:
+        return lake.put(key, data, content_type)
+    except Exception as exc:
+        _record_outside(day, run_id, "FAILED", reason=f"lake_error: {exc}", source_url=url)
+        raise
+
+
 def fetch_raw(day: dt.date, run_id: str, *, refetch: bool, today: dt.date) -> dict[str, Any]:
     """Keep the source file for the date: reuse the stored artifact, or fetch and store it raw first."""
     if not refetch:
@@ -209,8 +229,9 @@ def fetch_raw(day: dt.date, run_id: str, *, refetch: bool, today: dt.date) -> di
     except SourceError as exc:
         digest = hashlib.sha256(exc.body).hexdigest()
         key = deadletter_key(day, exc.reason, digest, html="html" in exc.content_type.lower())
-        uri = lake.put(key, exc.body)
-        lake.put(
+        uri = _keep(lake, key, exc.body, day=day, run_id=run_id, url=url)
+        _keep(
+            lake,
             key.rsplit(".", 1)[0] + ".json",
             json.dumps(
                 {
@@ -226,6 +247,9 @@ def fetch_raw(day: dt.date, run_id: str, *, refetch: bool, today: dt.date) -> di
                 indent=1,
             ).encode(),
             "application/json",
+            day=day,
+            run_id=run_id,
+            url=url,
         )
         _record_outside(
             day, run_id, "FAILED", reason=f"{exc.reason}: {exc}", source_url=url, deadletter_uri=uri
@@ -234,7 +258,15 @@ def fetch_raw(day: dt.date, run_id: str, *, refetch: bool, today: dt.date) -> di
 
     digest = hashlib.sha256(fetched.body).hexdigest()
     stored = fetched.body if fetched.body[:2] == GZIP_MAGIC else gzip.compress(fetched.body, mtime=0)
-    uri = lake.put(raw_key(day, source.file_name, digest), stored, "application/gzip")
+    uri = _keep(
+        lake,
+        raw_key(day, source.file_name, digest),
+        stored,
+        "application/gzip",
+        day=day,
+        run_id=run_id,
+        url=url,
+    )
     with warehouse.connect() as conn, conn.transaction():
         row = conn.execute(
             """
