@@ -112,6 +112,9 @@ def iter_records(body: bytes, ep: catalog.Endpoint) -> Iterator[Any]:
         record = json.loads(text)
         if not isinstance(record, dict):
             raise ValueError(f"expected a JSON object, got a JSON {type(record).__name__}")
+        missing = [k for k in ep.primary_key if record.get(k) is None]
+        if missing:  # an error body or another shape: the whole answer is unusable, not one row of it
+            raise ValueError(f"expected a {ep.name} object with {missing}, got keys {sorted(record)[:10]}")
         yield record
         return
     decoder = json.JSONDecoder()
