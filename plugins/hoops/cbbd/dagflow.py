@@ -122,7 +122,10 @@ def cbbd_tasks(kind: str) -> None:
         from hoops.cbbd import pipeline
 
         dag_id, run_id = _ids()
-        stats = pipeline.fetch_batch(manifest, spec, dag_id=dag_id, run_id=run_id)
+        try:
+            stats = pipeline.fetch_batch(manifest, spec, dag_id=dag_id, run_id=run_id)
+        except pipeline.InvalidRequest as exc:  # the key was refused: retrying cannot help
+            raise AirflowFailException(str(exc)) from None
         return {
             k: stats[k]
             for k in (

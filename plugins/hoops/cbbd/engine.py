@@ -21,7 +21,7 @@ from hoops.cbbd import bronze, catalog, raw
 from hoops.cbbd.checkpoints import Checkpoint, CheckpointConflict, CheckpointStore
 from hoops.cbbd.request import Request
 from hoops.events import emit
-from hoops.http import ApiClient, ApiError, QuotaExhausted
+from hoops.http import ApiClient, ApiError, AuthError, QuotaExhausted
 from hoops.lake import Lake
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,11 @@ class QuotaStop(RuntimeError):
         self.stats = stats
 
 
+def _tier_locked(message: str) -> bool:
+    """CBBD's 401 for an endpoint above the key's Patreon tier (the key itself is fine)."""
+    return "tier" in message.lower() or "patreon" in message.lower()
+
+
 @dataclass
 class FetchStats:
     planned: int = 0
@@ -57,6 +62,7 @@ class FetchStats:
     quota_remaining: int | None = None
     quota_exhausted: bool = False
     budget_exhausted: bool = False  # max_calls reached; the rest is left for the next run
+    key_refused: bool = False  # 401 for the key itself (not a tier-locked endpoint): nothing else is asked
     deadletters: list[str] = field(default_factory=list)
     rows_by_endpoint: Counter = field(default_factory=Counter)
     calls_by_endpoint: Counter = field(default_factory=Counter)
@@ -199,6 +205,12 @@ class Fetcher:
             self._stop = True
             self.stats.quota_exhausted = True
             self._interrupted += 1
+            return
+        except AuthError as exc:
+            if not _tier_locked(str(exc)):  # a wrong or blocked key fails every request: stop at the first
+                self._stop = True
+                self.stats.key_refused = True
+            self._fail(req, exc.reason, {"status": exc.status, "message": str(exc)})
             return
         except ApiError as exc:
             self._fail(
