@@ -41,6 +41,9 @@ def _run() -> tuple[dt.date, str, dict]:
 
     ctx = get_current_context()
     params, run = ctx["params"], ctx["dag_run"]
+    unknown = sorted(set(params) - set(PARAMS))
+    if unknown:  # a typo such as "date" would otherwise load the logical date instead
+        raise AirflowFailException(f"unknown params {[str(u)[:40] for u in unknown]}: takes {sorted(PARAMS)}")
     try:
         day = resolve_snapshot_date(
             params.get("snapshot_date"), ctx.get("logical_date") or run.run_after, settings.today()
@@ -70,8 +73,12 @@ def barttorvik_daily():
     @task
     def ensure_schema() -> dict:
         from hoops.barttorvik import ingest
+        from hoops.lake import LakeError
 
-        return ingest.ensure_schema()
+        try:
+            return ingest.ensure_schema()
+        except LakeError as exc:  # configuration: retrying cannot help
+            raise AirflowFailException(str(exc)) from None
 
     @task
     def check_idempotency() -> dict:

@@ -115,3 +115,15 @@ def test_glue_crawls_are_mapped_between_catalog_and_validate_and_really_wait(dag
     refresh = dagbag.get_dag("gold_refresh")
     assert refresh.get_task("crawl").upstream_task_ids == {"gold_crawlers"}
     assert refresh.get_task("gold_crawlers").upstream_task_ids == {"rebuild_gold"}
+
+
+def test_unknown_params_and_dates_before_cbbd_are_refused_and_the_names_match_the_dags(dagbag):
+    """A typo ("season") would otherwise run the defaults and spend the quota on the wrong thing."""
+    from hoops.cbbd import pipeline
+
+    for kind in ("backfill", "incremental"):
+        assert pipeline.PARAM_NAMES[kind] == set(dagbag.get_dag(f"cbbd_{kind}").params)
+    with pytest.raises(pipeline.InvalidRequest, match=r"unknown params \['season'\]"):
+        pipeline.validate_params({"season": [2020]}, kind="backfill", logical_date=TODAY, today=TODAY)
+    with pytest.raises(pipeline.InvalidRequest, match="CBBD data covers 2003"):
+        pipeline.validate_params({"date": "1990-01-20"}, kind="incremental", logical_date=TODAY, today=TODAY)

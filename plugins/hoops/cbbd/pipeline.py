@@ -26,7 +26,7 @@ from hoops.cbbd.context import season_context
 from hoops.cbbd.engine import Fetcher, FetchStats, QuotaStop
 from hoops.cbbd.request import Request
 from hoops.events import emit
-from hoops.http import ApiClient
+from hoops.http import KEY_HINT, ApiClient
 from hoops.lake import open_lake, safe_segment
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 FIRST_SEASON = 2003
 MAX_WINDOW_DAYS = 60
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# The trigger params of each CBBD DAG (their Param declarations; a test keeps the two the same).
+PARAM_NAMES = {
+    "backfill": {"seasons", "endpoints", "include_fanout", "force", "max_calls"},
+    "incremental": {"date", "window_days", "endpoints", "force", "max_calls"},
+}
 
 
 class InvalidRequest(ValueError):
@@ -94,6 +101,10 @@ def validate_params(
     `asof` (the bronze partition of what this run fetches) is the run's logical date in New York, so a
     rerun of the same logical date writes the same objects.
     """
+    unknown = sorted(set(params) - PARAM_NAMES[kind])
+    if unknown:  # a typo such as "season" would otherwise run the default and spend the quota on it
+        shown = [str(u)[:40] for u in unknown]
+        raise InvalidRequest(f"unknown params {shown}: cbbd_{kind} takes {sorted(PARAM_NAMES[kind])}")
     spec: dict[str, Any] = {
         "kind": kind,
         "endpoints": _endpoints(params.get("endpoints")),
@@ -108,6 +119,11 @@ def validate_params(
         day = _day(params.get("date"), "date") or logical_date
         if day > today:
             raise InvalidRequest(f"date {day} is in the future (today is {today})")
+        if planner.season_of(day) < FIRST_SEASON:
+            raise InvalidRequest(
+                f"date {day} is in season {planner.season_of(day)}: CBBD data covers {FIRST_SEASON} to "
+                f"{planner.season_of(today)}"
+            )
         window = _whole("window_days", params.get("window_days"), 1, MAX_WINDOW_DAYS)
         spec.update(
             date=day.isoformat(),
@@ -267,6 +283,12 @@ def fetch_batch(
         stats = asyncio.run(go())
     except QuotaStop as stop:
         stats = stop.stats
+    if stats.key_refused:
+        save_result(dag_id, run_id, step, {**stats.to_dict(), "manifest": key})
+        raise InvalidRequest(
+            f"CBBD refused the API key (HTTP 401) at the first request of {key}: {KEY_HINT}. "
+            "Nothing else was asked; clear the run once the key is fixed."
+        )
     if stats.quota_exhausted:
         lake.put(marker, b"quota exhausted\n", "text/plain")
         emit(
