@@ -20,8 +20,11 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
 VOLATILE_META = ("fetched_at", "calls_remaining", "run_id")  # raw `.meta.json` fields that name the run
@@ -363,3 +366,44 @@ def run_incrementals(
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def bt_state(dsn: str, artifacts: bool = True) -> dict[str, list[str]]:
+    """The snapshot's rows without the columns that only say when they were written or where the lake is."""
+
+    def rows(sql: str, drop: tuple[str, ...]) -> list[str]:
+        with psycopg.connect(dsn) as conn:
+            cur = conn.execute(sql)
+            keep = [i for i, c in enumerate(cur.description) if c.name not in drop]
+            return [repr(tuple(r[i] for i in keep)) for r in cur.fetchall()]
+
+    state = {
+        "metrics": rows("SELECT * FROM bt_team_metrics_daily", ("loaded_at",)),
+        "quarantine": rows("SELECT * FROM bt_ingestion_quarantine", ("quarantined_at",)),
+    }
+    if artifacts:
+        state["artifacts"] = rows("SELECT * FROM bt_raw_artifacts", ("fetched_at", "lake_uri"))
+    return state
+
+
+@dataclass
+class CbbdState:
+    objects: dict[str, bytes]
+    tables: dict[str, list[str]]  # silver, gold and the checkpoints, as row reprs
+
+
+def cbbd_state(dsn: str, layers: tuple[str, ...] = ("silver", "gold")) -> CbbdState:
+    """What a CBBD run leaves: the lake's objects, the layers' rows and the checkpoints (less timestamps)."""
+    from hoops.lake import open_lake
+
+    lake = open_lake()
+    tables = {f"{layer}.{k}": v for layer in layers for k, v in layer_rows(lake, layer).items()}
+    with psycopg.connect(dsn) as conn:
+        tables["cbbd_checkpoints"] = [
+            repr(r)
+            for r in conn.execute(
+                "SELECT endpoint, param_hash, params::text, season, status, final, rows, raw_key"
+                " FROM cbbd_checkpoints"
+            ).fetchall()
+        ]
+    return CbbdState(lake_objects(lake), tables)

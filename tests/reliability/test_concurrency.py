@@ -11,10 +11,8 @@ import json
 import os
 import threading
 import time
-import uuid
 from unittest import mock
 
-import psycopg
 import pytest
 
 from hoops import settings
@@ -22,6 +20,7 @@ from hoops.lake import open_lake
 from hoops.replay import ReplayServer
 from tests.integration.dagrun import query
 from tests.reliability import helpers_process as hp
+from tests.reliability.helpers_source import fresh_database
 
 BT_DAY = dt.date(2020, 3, 13)
 KEY = "reliability-concurrency-key-0123456789"
@@ -41,19 +40,6 @@ def wait_for(condition, what: str, timeout_s: float = 60.0):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def bt_rows(dsn: str) -> dict[str, list[str]]:
-    def rows(sql: str, drop: tuple[str, ...]) -> list[str]:
-        with psycopg.connect(dsn) as conn:
-            cur = conn.execute(sql)
-            keep = [i for i, c in enumerate(cur.description) if c.name not in drop]
-            return [repr(tuple(r[i] for i in keep)) for r in cur.fetchall()]
-
-    return {
-        "metrics": rows("SELECT * FROM bt_team_metrics_daily", ("loaded_at",)),
-        "quarantine": rows("SELECT * FROM bt_ingestion_quarantine", ("quarantined_at",)),
-    }
-
-
 @pytest.fixture
 def kansas_unknown(tmp_path) -> str:
     """A team mapping that no longer knows "Kansas": a second load of the date quarantines that row, so
@@ -70,25 +56,19 @@ def serial_reference(pg_server, replay_server, tmp_path, mapping_b: str) -> dict
     """The same two loads one after the other, in a database of their own: what concurrency must equal."""
     from hoops.barttorvik import ingest
 
-    name = f"r_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env = {
-        "HOOPS_POSTGRES_DSN": pg_server.get_uri(name),
-        "HOOPS_LAKE_URI": (tmp_path / "serial-lake").as_uri(),
-        "HOOPS_BT_BASE_URL": replay_server.base_url,
-    }
-    try:
+    with fresh_database(pg_server) as dsn:
+        env = {
+            "HOOPS_POSTGRES_DSN": dsn,
+            "HOOPS_LAKE_URI": (tmp_path / "serial-lake").as_uri(),
+            "HOOPS_BT_BASE_URL": replay_server.base_url,
+        }
         with mock.patch.dict(os.environ, env):
             ingest.ensure_schema()
             artifact = ingest.fetch_raw(BT_DAY, "a", refetch=False, today=settings.today())["artifact_id"]
             ingest.load(BT_DAY, "a", artifact)
             with mock.patch.dict(os.environ, {"HOOPS_TEAM_MAPPING": mapping_b}):
                 ingest.load(BT_DAY, "b", artifact)
-            return bt_rows(env["HOOPS_POSTGRES_DSN"])
-    finally:
-        with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return hp.bt_state(dsn, artifacts=False)
 
 
 def test_two_loads_of_one_barttorvik_date_at_once_the_second_waits_and_the_result_is_serial(
@@ -128,7 +108,7 @@ def test_two_loads_of_one_barttorvik_date_at_once_the_second_waits_and_the_resul
 
     ingest.verify(BT_DAY, "b")  # the table holds exactly what the last run recorded
     expected = serial_reference(pg_server, replay, tmp_path, kansas_unknown)
-    lost, dup = hp.tables_diff(expected, bt_rows(warehouse_dsn))
+    lost, dup = hp.tables_diff(expected, hp.bt_state(warehouse_dsn, artifacts=False))
     record_fault("two BartTorvik loads of one date at once", 2, "second waited; = serial result", lost, dup)
     assert (lost, dup) == (0, 0)
 
@@ -155,20 +135,6 @@ def cbbd(cbbd_server, warehouse_dsn, lake_root, monkeypatch, tmp_path):
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     return cbbd_server
-
-
-def cbbd_snapshot(dsn: str) -> tuple[dict[str, bytes], dict[str, list[str]]]:
-    lake = open_lake()
-    tables = {f"silver.{k}": v for k, v in hp.layer_rows(lake, "silver").items()}
-    tables["cbbd_checkpoints"] = [
-        repr(r)
-        for r in query(
-            dsn,
-            "SELECT endpoint, param_hash, params::text, season, status, final, rows, raw_key"
-            " FROM cbbd_checkpoints",
-        )
-    ]
-    return hp.lake_objects(lake), tables
 
 
 def test_the_same_cbbd_fetch_batch_twice_at_once_gives_one_copy_and_loses_no_checkpoint_update(
@@ -201,23 +167,17 @@ def test_the_same_cbbd_fetch_batch_twice_at_once_gives_one_copy_and_loses_no_che
 
     hp.fetch_run(spec, hp.DAG_ID, RUN, pass1=False)
     assert hp.build_run(spec, hp.DAG_ID, RUN)["status"] == "success"
-    got_objects, got_tables = cbbd_snapshot(warehouse_dsn)
+    got = hp.cbbd_state(warehouse_dsn, layers=("silver",))
 
-    name = f"r_{uuid.uuid4().hex[:12]}"  # the same run, one process at a time, for comparison
-    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env = {"HOOPS_POSTGRES_DSN": pg_server.get_uri(name), "HOOPS_LAKE_URI": (tmp_path / "one").as_uri()}
-    try:
+    with fresh_database(pg_server) as dsn:  # the same run, one process at a time, for comparison
+        env = {"HOOPS_POSTGRES_DSN": dsn, "HOOPS_LAKE_URI": (tmp_path / "one").as_uri()}
         with mock.patch.dict(os.environ, env):
             assert hp.incremental_run(DAY, WINDOW, RUN, hp.ENDPOINTS)["status"] == "success"
-            want_objects, want_tables = cbbd_snapshot(env["HOOPS_POSTGRES_DSN"])
-    finally:
-        with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    lost, dup = hp.tables_diff(want_tables, got_tables)
+            want = hp.cbbd_state(dsn, layers=("silver",))
+    lost, dup = hp.tables_diff(want.tables, got.tables)
     record_fault("same CBBD fetch batch twice at once", 2, "one copy; checkpoint calls add up", lost, dup)
     assert (lost, dup) == (0, 0)
-    assert got_objects == want_objects
+    assert got.objects == want.objects
 
 
 def test_two_writers_of_one_checkpoint_at_once_one_wins_and_the_other_is_refused_clearly(

@@ -13,7 +13,6 @@ import datetime as dt
 import os
 import signal
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -54,27 +53,6 @@ def cbbd_env(server, tmp: Path) -> dict[str, str]:
     }
 
 
-@dataclass
-class CbbdState:
-    objects: dict[str, bytes]
-    tables: dict[str, list[str]]  # silver, gold and the checkpoints, as row reprs
-
-
-def cbbd_state(dsn: str) -> CbbdState:
-    lake = open_lake()
-    tables = {f"silver.{k}": v for k, v in hp.layer_rows(lake, "silver").items()}
-    tables |= {f"gold.{k}": v for k, v in hp.layer_rows(lake, "gold").items()}
-    tables["cbbd_checkpoints"] = [
-        repr(r)
-        for r in query(
-            dsn,
-            "SELECT endpoint, param_hash, params::text, season, status, final, rows, raw_key"
-            " FROM cbbd_checkpoints",
-        )
-    ]
-    return CbbdState(hp.lake_objects(lake), tables)
-
-
 def new_database(pg_server) -> str:
     name = f"r_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
@@ -88,7 +66,7 @@ def drop_database(pg_server, name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def clean_cbbd(pg_server, cbbd_server, tmp_path_factory) -> CbbdState:
+def clean_cbbd(pg_server, cbbd_server, tmp_path_factory) -> hp.CbbdState:
     """One clean incremental run of DAY (the DAG's steps): the state every faulted run must end in."""
     tmp = tmp_path_factory.mktemp("clean-cbbd")
     name = new_database(pg_server)
@@ -100,7 +78,7 @@ def clean_cbbd(pg_server, cbbd_server, tmp_path_factory) -> CbbdState:
     try:
         with mock.patch.dict(os.environ, env):
             assert hp.incremental_run(DAY, WINDOW, RUN, hp.ENDPOINTS)["status"] == "success"
-            return cbbd_state(env["HOOPS_POSTGRES_DSN"])
+            return hp.cbbd_state(env["HOOPS_POSTGRES_DSN"])
     finally:
         drop_database(pg_server, name)
 
@@ -112,9 +90,9 @@ def cbbd(cbbd_server, warehouse_dsn, lake_root, monkeypatch, tmp_path):
     return cbbd_server
 
 
-def judge(clean: CbbdState, dsn: str) -> tuple[int, int]:
+def judge(clean: hp.CbbdState, dsn: str) -> tuple[int, int]:
     """Rows lost / duplicated against the clean run; asserts the lake holds the same objects and bytes."""
-    got = cbbd_state(dsn)
+    got = hp.cbbd_state(dsn)
     lost, dup = hp.tables_diff(clean.tables, got.tables)
     assert sorted(got.objects) == sorted(clean.objects), sorted(set(got.objects) ^ set(clean.objects))[:10]
     assert [k for k in clean.objects if got.objects[k] != clean.objects[k]] == []
@@ -252,22 +230,6 @@ def test_a_read_only_lake_fails_the_fetch_clearly_changes_nothing_and_a_rerun_gi
 # ---------------------------------------------------------------- BartTorvik: the Postgres transaction
 
 
-def bt_state(dsn: str) -> dict[str, list[str]]:
-    """The snapshot's rows without the columns that only say when they were written or where the lake is."""
-
-    def rows(sql: str, drop: tuple[str, ...]) -> list[str]:
-        with psycopg.connect(dsn) as conn:
-            cur = conn.execute(sql)
-            keep = [i for i, c in enumerate(cur.description) if c.name not in drop]
-            return [repr(tuple(r[i] for i in keep)) for r in cur.fetchall()]
-
-    return {
-        "metrics": rows("SELECT * FROM bt_team_metrics_daily", ("loaded_at",)),
-        "quarantine": rows("SELECT * FROM bt_ingestion_quarantine", ("quarantined_at",)),
-        "artifacts": rows("SELECT * FROM bt_raw_artifacts", ("fetched_at", "lake_uri")),
-    }
-
-
 @pytest.fixture(scope="module")
 def clean_bt(pg_server, replay_server, tmp_path_factory) -> dict:
     """BartTorvik's clean load of BT_DAY (the ingest steps), in its own database and lake."""
@@ -287,7 +249,7 @@ def clean_bt(pg_server, replay_server, tmp_path_factory) -> dict:
             ingest.plan(BT_DAY, "clean", force=False)
             raw = ingest.fetch_raw(BT_DAY, "clean", refetch=False, today=settings.today())
             ingest.load(BT_DAY, "clean", raw["artifact_id"])
-            return {"tables": bt_state(env["HOOPS_POSTGRES_DSN"]), "objects": hp.lake_objects(open_lake())}
+            return {"tables": hp.bt_state(env["HOOPS_POSTGRES_DSN"]), "objects": hp.lake_objects(open_lake())}
     finally:
         drop_database(pg_server, name)
 
@@ -295,7 +257,7 @@ def clean_bt(pg_server, replay_server, tmp_path_factory) -> dict:
 def bt_judge(clean: dict, dsn: str) -> tuple[int, int]:
     assert hp.lake_objects(open_lake()) == clean["objects"]
     assert query(dsn, "SELECT count(*) FROM provider_ingestion_runs WHERE status = 'SUCCESS'") == [(1,)]
-    return hp.tables_diff(clean["tables"], bt_state(dsn))
+    return hp.tables_diff(clean["tables"], hp.bt_state(dsn))
 
 
 def test_sigkill_before_commit_of_the_snapshot_commits_nothing_and_a_dag_rerun_loads_it_exactly(

@@ -12,11 +12,9 @@ import datetime as dt
 import itertools
 import json
 import os
-import uuid
 from unittest import mock
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
 
 from hoops.cbbd import gold, silver
@@ -24,6 +22,7 @@ from hoops.lake import open_lake
 from hoops.replay import ReplayServer
 from tests.integration.dagrun import run
 from tests.reliability import helpers_process as hp
+from tests.reliability.helpers_source import fresh_database
 
 KEY = "reliability-repetition-key-0123456789"
 FIRST = dt.date(2024, 1, 5)
@@ -75,22 +74,16 @@ def tables_without_asof(lake) -> dict[str, list[str]]:
 
 def one_run_over_all_days(pg_server, server, tmp) -> dict[str, list[str]]:
     """The same days in one incremental run (window = all 20 days + the first run's look-back)."""
-    name = f"r_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env = {
-        **env_for(server, tmp),
-        "HOOPS_POSTGRES_DSN": pg_server.get_uri(name),
-        "HOOPS_LAKE_URI": (tmp / "one-run").as_uri(),
-    }
-    try:
+    with fresh_database(pg_server) as dsn:
+        env = {
+            **env_for(server, tmp),
+            "HOOPS_POSTGRES_DSN": dsn,
+            "HOOPS_LAKE_URI": (tmp / "one-run").as_uri(),
+        }
         with mock.patch.dict(os.environ, env):
             window = (DAYS[-1] - DAYS[0]).days + WINDOW
             assert hp.incremental_run(DAYS[-1], window, "one", hp.ENDPOINTS)["status"] == "success"
             return tables_without_asof(open_lake())
-    finally:
-        with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_twenty_daily_incrementals_give_the_rows_of_one_run_with_flat_memory_and_bounded_objects(
