@@ -359,9 +359,16 @@ class ApiClient:
         if status == 429:
             retry_after = parse_retry_after(headers.get("Retry-After"))
             if QUOTA_MARKER in message.lower() or retry_after is None:
-                log.error("%s: CBBD call quota exhausted (%s); stopping", where, message)
+                # Without Retry-After a 429 is not the API's "wait a second": stop as for the quota (no
+                # call wasted on a wall), but say which one it was.
+                what = (
+                    "monthly call quota exhausted"
+                    if QUOTA_MARKER in message.lower()
+                    else "rate limit with no Retry-After, handled as the quota"
+                )
+                log.error("%s: CBBD %s (%s); stopping", where, what, message)
                 raise QuotaExhausted(
-                    f"{where}: CBBD monthly call quota exhausted (HTTP 429: {message}); "
+                    f"{where}: CBBD {what} (HTTP 429: {message}); "
                     "the run stops here and resumes from checkpoints when the quota resets",
                     status=status,
                     body=body,

@@ -193,6 +193,8 @@ def test_quota_429_raises_at_once_after_one_call(answer):
     exc = fails(client(time), QuotaExhausted)
     assert route.call_count == 1 and time.sleeps == []
     assert exc.status == 429 and exc.reason == "quota" and not exc.retryable
+    said_quota = "monthly call quota exhausted" in str(exc)
+    assert said_quota == ("quota" in answer().text.lower())  # the message tells the two 429s apart
 
 
 @respx.mock
