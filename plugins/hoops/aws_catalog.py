@@ -100,6 +100,11 @@ class Athena:
         return out
 
 
+def checker() -> Any:
+    """The lake checks of the configured catalog: Athena over Glue, else DuckDB over the files."""
+    return check_lake if settings.catalog_kind() == "glue" else validate.check_lake
+
+
 def check_lake(
     lake: Lake, seasons: list[int] | None, today=None, athena: Athena | None = None
 ) -> list[validate.Finding]:

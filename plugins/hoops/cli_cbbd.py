@@ -153,13 +153,14 @@ def cmd_incremental(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from hoops import validate
+    """The latest run summary and the lake, checked by the configured catalog's engine."""
+    from hoops import aws_catalog, validate
     from hoops.cbbd import summary
     from hoops.lake import open_lake
 
     lake = open_lake()
     found = summary.latest(lake, args.dag)
-    findings = validate.check_summary(found) + validate.check_lake(lake, seasons=args.season)
+    findings = validate.check_summary(found) + aws_catalog.checker()(lake, seasons=args.season)
     print(validate.report(findings))
     return 1 if any(f.level == "error" for f in findings) else 0
 

@@ -10,11 +10,15 @@ from hoops import aws_catalog
 from hoops.lake import open_lake
 
 
-def test_crawlers_follow_the_terraform_names_and_only_with_glue(monkeypatch):
+def test_crawlers_and_checks_follow_the_catalog_and_the_terraform_names(monkeypatch):
+    from hoops import validate
+
     monkeypatch.setenv("HOOPS_CATALOG", "duckdb")
-    assert aws_catalog.crawlers() == []
+    assert aws_catalog.crawlers() == [] and aws_catalog.checker() is validate.check_lake
     monkeypatch.setenv("HOOPS_CATALOG", "glue")
+    assert aws_catalog.checker() is aws_catalog.check_lake
     assert aws_catalog.crawlers() == ["hoops_silver", "hoops_gold", "hoops_ref"]
+    assert aws_catalog.crawlers(("gold", "bronze")) == ["hoops_gold"]  # bronze is never crawled
     monkeypatch.setenv("HOOPS_GLUE_DATABASE_PREFIX", "edge")
     assert aws_catalog.crawlers() == ["edge_silver", "edge_gold", "edge_ref"]
 

@@ -370,7 +370,7 @@ def validate_lake(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str
     from hoops import aws_catalog, validate
 
     def work() -> dict[str, Any]:
-        check = aws_catalog.check_lake if settings.catalog_kind() == "glue" else validate.check_lake
+        check = aws_catalog.checker()
         findings = check(open_lake(), seasons=spec["seasons"])
         return {
             "engine": "athena" if check is aws_catalog.check_lake else "duckdb",
