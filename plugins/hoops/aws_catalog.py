@@ -93,9 +93,8 @@ class Athena:
                     out.append((qid, f"{state}: {reason}"))
                     continue
                 rows = (self.hook.get_query_results(qid) or {}).get("ResultSet", {}).get("Rows", [])
-                values = [[v.get("VarCharValue") for v in r.get("Data", [])] for r in rows]
-                if values and values[0] and values[0][0] == "season":  # Athena's header row
-                    rows = rows[1:]
+                if rows and (rows[0].get("Data") or [{}])[0].get("VarCharValue") == "season":
+                    rows = rows[1:]  # Athena's header row
                 out.append((qid, [[_cell(v) for v in r.get("Data", [])] for r in rows]))
         return out
 

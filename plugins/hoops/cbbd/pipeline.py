@@ -17,6 +17,7 @@ import logging
 import math
 import re
 import time
+from contextlib import nullcontext
 from typing import Any
 
 from hoops import settings, warehouse
@@ -315,10 +316,8 @@ def _timed(dag_id: str, run_id: str, step: str, work, exclusive: bool = False) -
     """Run a step, time it, save its result. `exclusive`: one at a time across runs and DAGs (a build
     lists its inputs inside the lock, so a run that waited reads what the other one wrote)."""
     started = time.monotonic()
-    if exclusive:
-        with warehouse.exclusive(warehouse.LAKE_BUILD_LOCK, f"building {step}"):
-            result = work()
-    else:
+    lock = warehouse.exclusive(warehouse.LAKE_BUILD_LOCK, f"building {step}") if exclusive else nullcontext()
+    with lock:
         result = work()
     result["seconds"] = round(time.monotonic() - started, 3)
     emit(log, step, run=run_id, **{k: v for k, v in result.items() if k != "tables"})
