@@ -103,12 +103,15 @@ def test_mixed_int_float_values_are_coerced_and_bad_values_rejected_with_the_col
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        (gzip.compress(json.dumps([KANSAS_20200312]).encode())[:40], "truncated or corrupt"),
+        # mtime=0: the gzip header would otherwise embed the current second, and pytest-xdist workers
+        # collecting at different seconds would see different test ids.
+        (gzip.compress(json.dumps([KANSAS_20200312]).encode(), mtime=0)[:40], "truncated or corrupt"),
         (b"<html><title>Verifying Browser</title></html>", "HTML"),
         (b'{"error": "unexpected"}', "got a JSON dict"),
         (b'[[1, "Kansas"', "not valid JSON"),
         (b"[]", "no team rows"),
     ],
+    ids=["truncated-gzip", "html", "json-dict", "bad-json", "empty"],
 )
 def test_bodies_that_are_not_the_layout_raise_a_clear_error(body, message):
     with pytest.raises(MalformedSnapshot, match=message):
