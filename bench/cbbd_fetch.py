@@ -145,9 +145,9 @@ def scenario_parse() -> dict:
     record-by-record fallback for comparison."""
     import httpx
 
+    from devkit.replay import ReplayServer
     from hoops.cbbd import catalog
     from hoops.cbbd.bronze import _careful_table, convert
-    from hoops.replay import ReplayServer
 
     ep = catalog.get("plays_date")
     with ReplayServer(cbbd_scale=1.0, cbbd_api_key=KEY) as server:
@@ -181,8 +181,8 @@ def scenario_parse() -> dict:
 
 def scenario_rate(rps: float = 3.0, calls: int = 30, latency_s: float = 0.05) -> dict:
     """Achieved request rate against a configured limit, with latency added by the replay server."""
+    from devkit.replay import ReplayServer
     from hoops.http import ApiClient
-    from hoops.replay import ReplayServer
 
     with ReplayServer(cbbd_scale=0.02, cbbd_api_key=KEY) as server:
         server.set_fault("slow", delay_s=latency_s)

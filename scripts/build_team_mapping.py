@@ -31,8 +31,8 @@ import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
+from devkit.samples import read_rows
 from hoops import settings
-from hoops.barttorvik.samples import read_rows
 
 # Old BartTorvik spelling -> current BartTorvik spelling (same program). Source: reference note section 4.
 RENAMES: dict[str, str] = {

@@ -72,7 +72,7 @@ def lake_root(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture(scope="session")
 def replay_server():
-    from hoops.replay import ReplayServer
+    from devkit.replay import ReplayServer
 
     with ReplayServer() as server:
         yield server
@@ -109,12 +109,12 @@ def cbbd_season_bronze(pg_server):
     bronze; tests copy it with `bronze_lake` instead of fetching again."""
     import datetime as dt
 
+    from devkit.replay import ReplayServer
     from hoops import warehouse
     from hoops.cbbd import planner
     from hoops.cbbd.checkpoints import PostgresCheckpoints
     from hoops.cbbd.run import run_plan
     from hoops.lake import open_lake
-    from hoops.replay import ReplayServer
 
     root = Path(tempfile.mkdtemp(prefix="hoops-bronze-")) / "lake"
     name = f"bronze_{uuid.uuid4().hex[:8]}"

@@ -16,8 +16,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from devkit.replay import ReplayServer
 from hoops.cbbd import checkpoints, gold, silver
-from hoops.replay import ReplayServer
 from tests.integration.dagrun import ny_morning, run
 
 BUCKET = "hoops-edge"

@@ -81,7 +81,7 @@ def test_a_future_snapshot_date_fails_the_run_with_a_clear_reason(dagbag, wareho
 
 
 def test_todays_run_reads_the_live_file(dagbag, warehouse_dsn, lake_root, monkeypatch):
-    from hoops.replay import ReplayServer
+    from devkit.replay import ReplayServer
 
     today = dt.date(2020, 3, 13)
     with ReplayServer(today=today) as live:

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
+from devkit.replay import ReplayServer
 from hoops.cbbd import gold, silver
-from hoops.replay import ReplayServer
 from tests.integration.dagrun import query, run
 
 KEY = "dag-test-key-ZZ9PLURALZALPHA"

@@ -12,13 +12,13 @@ import logging
 import pyarrow.parquet as pq
 import pytest
 
+from devkit.replay import ReplayServer
 from hoops.cbbd import catalog
 from hoops.cbbd.checkpoints import PostgresCheckpoints
 from hoops.cbbd.engine import Fetcher, QuotaStop, split_window
 from hoops.cbbd.request import Request
 from hoops.http import ApiClient
 from hoops.lake import open_lake
-from hoops.replay import ReplayServer
 
 FAKE_KEY = "hoops-test-key-9f8e7d6c5b4a"
 ASOF = dt.date(2024, 4, 15)

@@ -7,12 +7,12 @@ import datetime as dt
 import pyarrow.parquet as pq
 import pytest
 
+from devkit.replay import ReplayServer
 from hoops import warehouse
 from hoops.cbbd import planner
 from hoops.cbbd.checkpoints import PostgresCheckpoints
 from hoops.cbbd.run import run_plan
 from hoops.lake import open_lake
-from hoops.replay import ReplayServer
 
 KEY = "run-test-key-1234567890"
 SEASON = 2024

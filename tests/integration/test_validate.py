@@ -8,7 +8,8 @@ import shutil
 import duckdb
 import pytest
 
-from hoops import cli, validate
+from devkit import cli
+from hoops import validate
 from hoops.cbbd import silver
 from hoops.lake import LocalLake
 

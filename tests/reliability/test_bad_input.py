@@ -17,7 +17,7 @@ from collections import Counter
 
 import pytest
 
-from hoops.replay import ReplayServer
+from devkit.replay import ReplayServer
 from tests.integration.dagrun import ny_morning, run
 from tests.reliability.helpers_source import (
     BT_DAY,

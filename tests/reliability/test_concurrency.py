@@ -15,9 +15,9 @@ from unittest import mock
 
 import pytest
 
+from devkit.replay import ReplayServer
 from hoops import settings
 from hoops.lake import open_lake
-from hoops.replay import ReplayServer
 from tests.integration.dagrun import query
 from tests.reliability import helpers_process as hp
 from tests.reliability.helpers_source import fresh_database

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
+from devkit.replay import ReplayServer
 from hoops.lake import open_lake
-from hoops.replay import ReplayServer
 from tests.integration.dagrun import ny_morning, query, run
 from tests.reliability import helpers_process as hp
 

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from devkit.replay import ReplayServer
 from hoops.cbbd import gold, silver
 from hoops.lake import open_lake
-from hoops.replay import ReplayServer
 from tests.integration.dagrun import run
 from tests.reliability import helpers_process as hp
 from tests.reliability.helpers_source import fresh_database

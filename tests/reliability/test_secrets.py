@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from hoops.replay import ReplayServer
+from devkit.replay import ReplayServer
 from tests.integration.dagrun import ny_morning, run
 from tests.reliability.helpers_source import (
     BT_DAY,

@@ -13,7 +13,7 @@ import datetime as dt
 
 import pytest
 
-from hoops.replay import ReplayServer
+from devkit.replay import ReplayServer
 from tests.integration.dagrun import ny_morning, query, run
 from tests.reliability.helpers_source import (
     BT_DAY,

@@ -62,8 +62,8 @@ def test_the_fast_path_gives_exactly_the_careful_paths_table():
 
     import httpx
 
+    from devkit.replay import ReplayServer
     from hoops.cbbd.bronze import _careful_table, convert
-    from hoops.replay import ReplayServer
 
     with ReplayServer(cbbd_scale=0.05, cbbd_api_key="k") as server:
         plays = httpx.get(

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from devkit.replay import ReplayServer
+from devkit.replay.barttorvik_teams import teams_for_season
 from hoops import settings
 from hoops.barttorvik import layout
-from hoops.replay import ReplayServer
-from hoops.replay.barttorvik_teams import teams_for_season
 
 TODAY = dt.date(2021, 1, 16)
 TM = "/timemachine/team_results/{:%Y%m%d}_team_results.json.gz"
@@ -107,7 +107,7 @@ def test_generated_bytes_are_deterministic(client: httpx.Client) -> None:
         assert http.get(path).content == first
     script = (
         "import datetime, hashlib; from hoops import settings; "
-        "from hoops.replay.barttorvik import generated_gzip; "
+        "from devkit.replay.barttorvik import generated_gzip; "
         "day = datetime.date(2021, 1, 15); "
         "print(hashlib.sha256(generated_gzip(settings.samples_dir(), day)).hexdigest())"
     )

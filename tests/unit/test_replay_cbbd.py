@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
+from devkit.replay import ReplayServer
+from devkit.replay.cbbd import SAMPLES
 from hoops import settings
 from hoops.cbbd import catalog
-from hoops.replay import ReplayServer
-from hoops.replay.cbbd import SAMPLES
 
 KEY = "test-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -267,8 +267,8 @@ def test_the_same_request_gives_the_same_bytes() -> None:
     assert bodies[0] == bodies[1]
     script = (
         "import datetime as d, hashlib; from hoops import settings; "
-        "from hoops.replay.cbbd_world import World; "
-        "from hoops.replay.cbbd_handlers_games import plays_date; "
+        "from devkit.replay.cbbd_world import World; "
+        "from devkit.replay.cbbd_handlers_games import plays_date; "
         "w = World(settings.samples_dir() / 'cbbd', 0.03, 60); "
         "r = plays_date(w, {'date': d.datetime(2024, 1, 6, tzinfo=d.UTC)}); "
         "print(hashlib.sha256(r.body).hexdigest())"

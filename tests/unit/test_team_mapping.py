@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from devkit.samples import read_rows
 from hoops import settings
-from hoops.barttorvik.samples import read_rows
 from hoops.barttorvik.teams import Team, TeamMapping
 
 BT_TO_CBBD_CONF = {

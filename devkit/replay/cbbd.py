@@ -19,18 +19,18 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from hoops.cbbd import catalog
-from hoops.replay import (  # noqa: F401  (importing them registers their handlers)
+from devkit.replay import (  # noqa: F401  (importing them registers their handlers)
     cbbd_handlers_games,
     cbbd_handlers_people,
     cbbd_handlers_season,
     cbbd_handlers_teams,
 )
-from hoops.replay.cbbd_common import HANDLERS, ApiError, Rendered
-from hoops.replay.cbbd_data import js
-from hoops.replay.cbbd_params import ValidationFailed, validate
-from hoops.replay.cbbd_world import World
-from hoops.replay.response import Response
+from devkit.replay.cbbd_common import HANDLERS, ApiError, Rendered
+from devkit.replay.cbbd_data import js
+from devkit.replay.cbbd_params import ValidationFailed, validate
+from devkit.replay.cbbd_world import World
+from devkit.replay.response import Response
+from hoops.cbbd import catalog
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
+from devkit.replay.barttorvik import BartTorvikSource
+from devkit.replay.cbbd import CbbdSource
+from devkit.replay.faults import Fault, FaultBook, distort, short_circuit
+from devkit.replay.response import NOT_FOUND, Response, Source, text
 from hoops import settings
-from hoops.replay.barttorvik import BartTorvikSource
-from hoops.replay.cbbd import CbbdSource
-from hoops.replay.faults import Fault, FaultBook, distort, short_circuit
-from hoops.replay.response import NOT_FOUND, Response, Source, text
 
 log = logging.getLogger(__name__)
 

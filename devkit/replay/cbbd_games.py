@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from hoops.replay.cbbd_data import Player, rng, roster, season_label
-from hoops.replay.cbbd_schedule import Game, Plan
+from devkit.replay.cbbd_data import Player, rng, roster, season_label
+from devkit.replay.cbbd_schedule import Game, Plan
 
 BROADCASTS = (
     ("ESPN", "TV"),

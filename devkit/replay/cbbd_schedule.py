@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from hoops.replay.cbbd_data import Reference, Team, Venue, rng, teams_at_scale, unit
+from devkit.replay.cbbd_data import Reference, Team, Venue, rng, teams_at_scale, unit
 
 UTC = dt.UTC
 POWER = frozenset({"ACC", "Big Ten", "Big 12", "SEC", "Big East", "Pac-12"})

@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from hoops.replay.cbbd_data import Player, rng, roster
-from hoops.replay.cbbd_schedule import Game, Plan
+from devkit.replay.cbbd_data import Player, rng, roster
+from devkit.replay.cbbd_schedule import Game, Plan
 
 HALF = 1200  # seconds in a period
 SPAN = HALF + 1  # elapsed units per period: 0..1200 is period 1 (1200 = its last instant), 1201.. period 2

@@ -22,10 +22,10 @@ OFFLINE_SCALE = 0.05  # a small season: ~18 teams' worth of games, minutes not h
 @contextlib.contextmanager
 def cbbd_env(offline: bool, scale: float = OFFLINE_SCALE) -> Iterator[dict[str, str]]:
     """Airflow environment for the CBBD DAGs, with the replay server when offline or keyless."""
-    from hoops import local
+    from devkit import local
 
     if offline or not settings.cbbd_api_key():
-        from hoops.replay import ReplayServer
+        from devkit.replay import ReplayServer
 
         with ReplayServer(cbbd_scale=scale, cbbd_api_key=OFFLINE_KEY, cbbd_plays_per_game=60) as server:
             print(f"CBBD: replay server (offline, {scale:.0%} of a season) at {server.base_url}")
@@ -48,7 +48,7 @@ def _morning(day: dt.date, hour: int) -> str:
 
 
 def run_dag(env: dict[str, str], dag_id: str, day: dt.date, conf: dict, hour: int = 5) -> int:
-    from hoops import local
+    from devkit import local
 
     args = ["dags", "test", dag_id, _morning(day, hour), "-c", json.dumps(conf)]
     print(f"\n$ airflow {' '.join(args[:4])} -c '{args[5]}'", flush=True)
@@ -129,7 +129,7 @@ def gold_report() -> str:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from hoops import local
+    from devkit import local
 
     seasons = args.season or [2024]
     with cbbd_env(args.offline) as env:
@@ -142,7 +142,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_incremental(args: argparse.Namespace) -> int:
-    from hoops import local
+    from devkit import local
 
     day = dt.date.fromisoformat(args.date) if args.date else settings.today()
     with cbbd_env(args.offline) as env:

@@ -8,7 +8,8 @@ import os
 import time
 from zoneinfo import ZoneInfo
 
-from hoops import cli_cbbd, settings, warehouse
+from devkit import cli_cbbd
+from hoops import settings, warehouse
 
 DEMO_DATES = ("2020-03-11", "2020-03-12", "2020-03-13")
 
@@ -62,7 +63,7 @@ def report(dsn: str) -> str:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Replay server + embedded PostgreSQL + Airflow: BartTorvik snapshots and a CBBD season offline,
     then a report of what landed in Postgres and in the lake's gold tables."""
-    from hoops import local
+    from devkit import local
 
     started = time.monotonic()
     with cli_cbbd.cbbd_env(offline=True) as env:  # one replay server answers BartTorvik and CBBD
@@ -111,7 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import socket
     from urllib.parse import urlparse
 
-    from hoops import local
+    from devkit import local
 
     url = urlparse(settings.barttorvik().base_url)
     try:
@@ -170,13 +171,13 @@ def cmd_one(args: argparse.Namespace) -> int:
     import json
     from contextlib import nullcontext
 
+    from devkit.replay import ReplayServer
     from hoops.cbbd import planner
     from hoops.cbbd.checkpoints import PostgresCheckpoints, open_checkpoints
     from hoops.cbbd.engine import Fetcher
     from hoops.cbbd.request import Request
     from hoops.http import ApiClient
     from hoops.lake import open_lake
-    from hoops.replay import ReplayServer
 
     try:
         req = Request.of(args.endpoint, json.loads(args.params))
@@ -209,7 +210,7 @@ def cmd_one(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from hoops.replay import serve
+    from devkit.replay import serve
 
     serve(
         args.host,

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from hoops.replay.cbbd_data import FIRST_SEASON, LAST_SEASON, Reference, Team, reference, teams_at_scale
-from hoops.replay.cbbd_schedule import Universe, build_universe
+from devkit.replay.cbbd_data import FIRST_SEASON, LAST_SEASON, Reference, Team, reference, teams_at_scale
+from devkit.replay.cbbd_schedule import Universe, build_universe
 
 SEASONS_KEPT = 3
 

@@ -6,11 +6,11 @@ and faults can be switched on to prove the pipeline's error handling.
 
 from __future__ import annotations
 
-from hoops.replay.cbbd import CbbdSource
-from hoops.replay.faults import KINDS as FAULT_KINDS
-from hoops.replay.faults import Fault
-from hoops.replay.response import Response, Source
-from hoops.replay.server import ReplayServer, RequestRecord, serve
+from devkit.replay.cbbd import CbbdSource
+from devkit.replay.faults import KINDS as FAULT_KINDS
+from devkit.replay.faults import Fault
+from devkit.replay.response import Response, Source
+from devkit.replay.server import ReplayServer, RequestRecord, serve
 
 __all__ = [
     "FAULT_KINDS",

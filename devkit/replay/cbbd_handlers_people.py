@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from hoops.replay.cbbd_common import (
+from devkit.replay.cbbd_common import (
     Params,
     handles,
     same,
     team_ok,
 )
-from hoops.replay.cbbd_data import LAST_SEASON, Team, cohort, rng
-from hoops.replay.cbbd_season import (
+from devkit.replay.cbbd_data import LAST_SEASON, Team, cohort, rng
+from devkit.replay.cbbd_season import (
     ranks,
     rating_of,
     strength_label,
 )
-from hoops.replay.cbbd_world import World
+from devkit.replay.cbbd_world import World
 
 DRAFT_POSITIONS = (
     ("Point Guard", "PG"),

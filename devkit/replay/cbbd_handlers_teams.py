@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hoops.replay.cbbd_common import (
+from devkit.replay.cbbd_common import (
     ApiError,
     Params,
     handles,
@@ -13,10 +13,10 @@ from hoops.replay.cbbd_common import (
     same,
     team_ok,
 )
-from hoops.replay.cbbd_data import Team, dash_label, roster, unit
-from hoops.replay.cbbd_games import PROVIDERS
-from hoops.replay.cbbd_schedule import Game
-from hoops.replay.cbbd_season import (
+from devkit.replay.cbbd_data import Team, dash_label, roster, unit
+from devkit.replay.cbbd_games import PROVIDERS
+from devkit.replay.cbbd_schedule import Game
+from devkit.replay.cbbd_season import (
     adjusted,
     conference_full_name,
     player_totals,
@@ -26,7 +26,7 @@ from hoops.replay.cbbd_season import (
     srs,
     team_totals,
 )
-from hoops.replay.cbbd_world import World
+from devkit.replay.cbbd_world import World
 
 # -- teams --------------------------------------------------------------------------------------------
 

@@ -18,9 +18,9 @@ import random
 from collections.abc import Callable, Sequence
 from statistics import NormalDist
 
+from devkit.replay.barttorvik_teams import Team
 from hoops.barttorvik import layout
 from hoops.barttorvik.calendar import season_of, season_window
-from hoops.replay.barttorvik_teams import Team
 
 POWER_CONFERENCES = frozenset({"ACC", "B10", "B12", "BE", "SEC", "P12"})
 _NORMAL = NormalDist()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hoops.replay.cbbd_common import (
+from devkit.replay.cbbd_common import (
     ApiError,
     Params,
     empty_when_unknown,
@@ -15,7 +15,7 @@ from hoops.replay.cbbd_common import (
     same,
     season_universe,
 )
-from hoops.replay.cbbd_season import (
+from devkit.replay.cbbd_season import (
     adjusted,
     player_season_row,
     player_totals,
@@ -26,7 +26,7 @@ from hoops.replay.cbbd_season import (
     team_season_row,
     team_totals,
 )
-from hoops.replay.cbbd_world import World
+from devkit.replay.cbbd_world import World
 
 # -- stats --------------------------------------------------------------------------------------------
 

@@ -13,9 +13,9 @@ import math
 import random
 from dataclasses import dataclass
 
-from hoops.replay.cbbd_data import js, rng
-from hoops.replay.cbbd_schedule import Game
-from hoops.replay.cbbd_sim import (
+from devkit.replay.cbbd_data import js, rng
+from devkit.replay.cbbd_schedule import Game
+from devkit.replay.cbbd_sim import (
     BLOCK,
     DEAD_BALL,
     DREB,

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from hoops.cbbd import catalog
-from hoops.replay.cbbd_common import (
+from devkit.replay.cbbd_common import (
     Params,
     Rendered,
     cap,
@@ -19,8 +18,8 @@ from hoops.replay.cbbd_common import (
     select_games,
     team_sides,
 )
-from hoops.replay.cbbd_data import team_of_player
-from hoops.replay.cbbd_games import (
+from devkit.replay.cbbd_data import team_of_player
+from devkit.replay.cbbd_games import (
     game_row,
     lines_row,
     media_row,
@@ -28,10 +27,11 @@ from hoops.replay.cbbd_games import (
     team_game_row,
     team_players_row,
 )
-from hoops.replay.cbbd_lineups import game_lineups, lineup_rows, merge, substitution_rows
-from hoops.replay.cbbd_plays import PLAY_TYPES, PlaySet, render
-from hoops.replay.cbbd_schedule import Game
-from hoops.replay.cbbd_world import World, season_of
+from devkit.replay.cbbd_lineups import game_lineups, lineup_rows, merge, substitution_rows
+from devkit.replay.cbbd_plays import PLAY_TYPES, PlaySet, render
+from devkit.replay.cbbd_schedule import Game
+from devkit.replay.cbbd_world import World, season_of
+from hoops.cbbd import catalog
 
 PLAY_SETS_KEPT = 32  # ~0.5 MB each: a busy day's plays are streamed, never all kept
 

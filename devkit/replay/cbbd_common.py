@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from hoops.replay.cbbd_data import FIRST_SEASON, LAST_SEASON, Team
-from hoops.replay.cbbd_schedule import Game, Universe
-from hoops.replay.cbbd_world import World
+from devkit.replay.cbbd_data import FIRST_SEASON, LAST_SEASON, Team
+from devkit.replay.cbbd_schedule import Game, Universe
+from devkit.replay.cbbd_world import World
 
 Params = dict[str, Any]
 Handler = Callable[[World, Params], Any]

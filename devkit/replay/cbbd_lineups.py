@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hoops.replay.cbbd_data import Team
-from hoops.replay.cbbd_games import pct
-from hoops.replay.cbbd_schedule import Game
-from hoops.replay.cbbd_sim import (
+from devkit.replay.cbbd_data import Team
+from devkit.replay.cbbd_games import pct
+from devkit.replay.cbbd_schedule import Game
+from devkit.replay.cbbd_sim import (
     BLOCK,
     DREB,
     DUNK,

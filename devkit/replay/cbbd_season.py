@@ -11,9 +11,9 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from hoops.replay.cbbd_data import Player, Team, rng, season_label, unit
-from hoops.replay.cbbd_games import Box, allocate, boxes, pct, player_lines, shooting
-from hoops.replay.cbbd_schedule import Game, Universe, first_day, selection_sunday
+from devkit.replay.cbbd_data import Player, Team, rng, season_label, unit
+from devkit.replay.cbbd_games import Box, allocate, boxes, pct, player_lines, shooting
+from devkit.replay.cbbd_schedule import Game, Universe, first_day, selection_sunday
 
 BOX_FIELDS = (
     "made2",

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 from http import HTTPStatus
 from typing import Any
 
-from hoops.replay.response import Response, text
+from devkit.replay.response import Response, text
 
 KINDS = ("403", "bot", "5xx", "slow", "truncated", "malformed", "429", "quota")
 

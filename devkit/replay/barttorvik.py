@@ -12,15 +12,15 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from hoops.barttorvik.calendar import FIRST_TIMEMACHINE_DATE, in_season, season_of, season_window
-from hoops.replay.barttorvik_generate import generate_rows, to_gzip, to_json
-from hoops.replay.barttorvik_teams import (
+from devkit.replay.barttorvik_generate import generate_rows, to_gzip, to_json
+from devkit.replay.barttorvik_teams import (
     read_timemachine_json,
     teams_for_season,
     timemachine_dir,
     timemachine_files,
 )
-from hoops.replay.response import NOT_FOUND, Response
+from devkit.replay.response import NOT_FOUND, Response
+from hoops.barttorvik.calendar import FIRST_TIMEMACHINE_DATE, in_season, season_of, season_window
 
 LIVE_PATH = re.compile(r"^/(\d{4})_team_results\.json$")
 TIMEMACHINE_PATH = re.compile(r"^/timemachine/team_results/(\d{8})_team_results\.json\.gz$")

@@ -1,0 +1,4 @@
+"""The dev kit: replay server, local runners and the `hoops` command.
+
+Imports hoops; hoops never imports it.
+"""

@@ -1,3 +1,0 @@
-from hoops.cli import main
-
-raise SystemExit(main())
