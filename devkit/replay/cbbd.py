@@ -50,9 +50,14 @@ CACHE_ONE_BODY = 16 * 1024 * 1024  # a busy day's plays (~50 MB) is regenerated 
 SERVED_KEPT = 100_000  # the `served` log keeps the latest answers only
 
 # (endpoint, canonical params) -> file in samples/cbbd/ holding the real answer to exactly that request.
-SAMPLES: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {
+# Reference answers are served at any scale; a season's answer only at full scale (1.0), where its 364 D1
+# teams are the replay's (at a smaller scale it would bring a full-size season into a small one).
+SAMPLES_ANY_SCALE: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {
     ("conferences", ()): "conferences.json",
     ("teams", ()): "teams__no-params.json",
+}
+SAMPLES: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {
+    **SAMPLES_ANY_SCALE,
     ("teams", (("season", 2025),)): "teams__season-2025.json",
     ("games", (("season", 2023), ("team", "duke"))): "games__team-Duke_season-2023.json",
     (
@@ -209,7 +214,7 @@ class CbbdSource:
         cached = self._cached(key)
         if cached is not None:
             return Response(200, cached[0], JSON_TYPE), cached[1]
-        sample = SAMPLES.get(key)
+        sample = (SAMPLES if self.world.scale == 1.0 else SAMPLES_ANY_SCALE).get(key)
         if sample is not None and (self.samples_dir / sample).is_file():
             body = (self.samples_dir / sample).read_bytes()
             return Response(200, body, JSON_TYPE), len(json.loads(body))

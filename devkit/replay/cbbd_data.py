@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,9 +37,21 @@ def unit(*parts: object) -> float:
     return seed(*parts) / 2**64
 
 
+def js_numbers(value: Any) -> Any:
+    """Whole floats as integers, as JavaScript's JSON.stringify writes them (`pct: 0`, `rating: 107`):
+    a consumer must cope with both for one field, so the replay sends both, like the real API."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dict):
+        return {k: js_numbers(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [js_numbers(v) for v in value]
+    return value
+
+
 def js(value: Any) -> str:
-    """Compact JSON, non-ASCII kept as is (like Express's `res.json`)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON as Express's `res.json` sends it: non-ASCII kept as is, whole numbers as integers."""
+    return json.dumps(js_numbers(value), ensure_ascii=False, separators=(",", ":"))
 
 
 def season_label(season: int) -> str:
@@ -193,6 +205,47 @@ def reference(samples_dir: Path) -> Reference:
     for team in d1:
         venues.setdefault(team.venue.id, team.venue)
     return Reference(d1, tuple(all_rows), conferences, tuple(sorted(venues.values(), key=lambda v: v.id)))
+
+
+# Real rates, from `stats_team_season__season-2023.json`: 343 rows with `conference: null` (non-D1 teams
+# that played D1 teams) beside 364 D1 rows, and 507 team-games of theirs, so about 507 games per 364 D1
+# teams have a non-D1 side.
+NON_D1_PER_D1 = 343 / 364
+NON_D1_GAMES_PER_D1 = 507 / 364
+
+# Conference moves: school -> (first season in its current conference, the conference it played before).
+# Stephen F. Austin played 2022-23 in the WAC and moved to the Southland; the real 2023 `/stats/team/season`
+# lists it under both. Other teams move at a small stable rate (about one a season at full scale, as in 2023).
+MOVES = {"Stephen F. Austin": (2024, "WAC")}
+MOVE_SHARE = 0.08
+
+
+def move_of(ref: Reference, team: Team) -> tuple[int, str] | None:
+    """When and from where `team` moved into its current conference, or None if it never did."""
+    if team.school in MOVES:
+        return MOVES[team.school]
+    if team.conference is None or unit("moved", team.id) >= MOVE_SHARE:
+        return None
+    others = sorted({t.conference for t in ref.d1 if t.conference and t.conference != team.conference})
+    if not others:
+        return None
+    return FIRST_SEASON + 1 + int(24 * unit("moved-in", team.id)), others[int(len(others) * unit("from", team.id))]
+
+
+def season_team(ref: Reference, team: Team, season: int) -> Team:
+    """The team as it was in `season`: before its move it carries the conference it played in."""
+    move = move_of(ref, team)
+    if move is None or season >= move[0]:
+        return team
+    conf = ref.conference_by_abbr.get(move[1])
+    return replace(team, conference=move[1], conference_id=conf.id if conf else None)
+
+
+def non_d1_at_scale(ref: Reference, d1_count: int) -> tuple[Team, ...]:
+    """Non-D1 teams (conference null in the all-teams sample) that meet `d1_count` D1 teams, at the real rate."""
+    pool = [r for r in ref.all_rows if r.get("conference") is None]
+    picked = sorted(pool, key=lambda r: unit("non-d1", r["id"]))[: round(d1_count * NON_D1_PER_D1)]
+    return tuple(sorted((_team(r) for r in picked), key=lambda t: t.id))
 
 
 def teams_at_scale(ref: Reference, scale: float) -> tuple[Team, ...]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from devkit.replay.cbbd_data import Player, rng, roster, season_label
+from devkit.replay.cbbd_data import Player, rng, roster, season_label, unit
 from devkit.replay.cbbd_schedule import Game, Plan
 
 BROADCASTS = (
@@ -137,10 +137,20 @@ def boxes(game: Game) -> tuple[Box, Box]:
 
 # -- /games -------------------------------------------------------------------------------------------
 
+# The Elo fields on `/games` came with a later API version: the real 2023 sample has none of them, so games
+# of seasons before this one are served without the four keys (not as nulls).
+ELO_ON_GAMES_FROM = 2024
+EXCITEMENT_NULL_SHARE = 1 / 36  # the real Duke 2023 sample: one game of 36 has `excitement: null`
+
+
+def _elo(team, elo: int) -> int | None:
+    """A non-D1 side has no Elo (its conference is null too)."""
+    return elo if team.conference is not None else None
+
 
 def game_row(g: Game) -> dict[str, Any]:
     home, away = g.home, g.away
-    return {
+    row = {
         "id": g.id,
         "sourceId": g.source_id,
         "seasonLabel": season_label(g.season),
@@ -163,8 +173,8 @@ def game_row(g: Game) -> dict[str, Any]:
         "homePoints": g.home_plan.points,
         "homePeriodPoints": g.home_plan.period_points,
         "homeWinner": g.home_won,
-        "homeTeamEloStart": g.home_elo[0],
-        "homeTeamEloEnd": g.home_elo[1],
+        "homeTeamEloStart": _elo(home, g.home_elo[0]),
+        "homeTeamEloEnd": _elo(home, g.home_elo[1]),
         "awayTeamId": away.id,
         "awayTeam": away.school,
         "awayConferenceId": away.conference_id,
@@ -173,14 +183,17 @@ def game_row(g: Game) -> dict[str, Any]:
         "awayPoints": g.away_plan.points,
         "awayPeriodPoints": g.away_plan.period_points,
         "awayWinner": not g.home_won,
-        "awayTeamEloStart": g.away_elo[0],
-        "awayTeamEloEnd": g.away_elo[1],
-        "excitement": g.excitement,
+        "awayTeamEloStart": _elo(away, g.away_elo[0]),
+        "awayTeamEloEnd": _elo(away, g.away_elo[1]),
+        "excitement": g.excitement if unit("excitement-null", g.id) >= EXCITEMENT_NULL_SHARE else None,
         "venueId": g.venue.id,
         "venue": g.venue.name,
         "city": g.venue.city,
         "state": g.venue.state,
     }
+    if g.season < ELO_ON_GAMES_FROM:
+        return {k: v for k, v in row.items() if "Elo" not in k}
+    return row
 
 
 def _team_game_head(g: Game, side: int) -> dict[str, Any]:

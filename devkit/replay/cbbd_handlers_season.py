@@ -14,6 +14,7 @@ from devkit.replay.cbbd_common import (
     matching_teams,
     same,
     season_universe,
+    team_ok,
 )
 from devkit.replay.cbbd_season import (
     adjusted,
@@ -23,7 +24,7 @@ from devkit.replay.cbbd_season import (
     ranks,
     shooting_row,
     srs,
-    team_season_row,
+    team_season_rows,
     team_totals,
 )
 from devkit.replay.cbbd_world import World
@@ -38,10 +39,10 @@ def stats_team_season(world: World, p: Params) -> list:
         raise ApiError(400, "Validation Failed", {"season": {"message": "season or team must be specified"}})
     u = season_universe(world, p)
     rows = []
-    for team in matching_teams(u, p):
+    for team in sorted((t for t in (*u.teams, *u.others) if team_ok(t, p)), key=lambda t: t.school):
         games = in_window(u.by_team.get(team.id, []), p)
         if games:
-            rows.append(team_season_row(u, team, games))
+            rows.extend(team_season_rows(u, team, games))
     return rows
 
 

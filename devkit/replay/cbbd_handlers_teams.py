@@ -90,7 +90,13 @@ def teams(world: World, p: Params) -> list:
             for r in rows
             if p.get("conference") is None or same(r.get("conference"), p["conference"])
         ]
-    return [_team_info(t.raw) for t in sorted(world.teams, key=lambda t: t.school) if team_ok(t, p)]
+    u = world.universe(int(p["season"]))
+    teams = u.teams if u is not None else world.teams  # the season's D1 teams, in that season's conference
+    return [
+        _team_info(t.raw | {"conferenceId": t.conference_id, "conference": t.conference})
+        for t in sorted(teams, key=lambda t: t.school)
+        if team_ok(t, p)
+    ]
 
 
 @handles("teams_directory")

@@ -16,7 +16,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from devkit.replay.cbbd_data import Reference, Team, Venue, rng, teams_at_scale, unit
+from devkit.replay.cbbd_data import (
+    NON_D1_GAMES_PER_D1,
+    Reference,
+    Team,
+    Venue,
+    move_of,
+    non_d1_at_scale,
+    rng,
+    season_team,
+    teams_at_scale,
+    unit,
+)
 
 UTC = dt.UTC
 POWER = frozenset({"ACC", "Big Ten", "Big 12", "SEC", "Big East", "Pac-12"})
@@ -133,13 +144,17 @@ class Game:
 
 @dataclass
 class Universe:
-    """A season: its teams (at the server's scale), their strengths and every game in start order."""
+    """A season: its D1 teams (at the server's scale) as they were that season, the non-D1 teams that met
+    them (`others`, conference null), strengths and every game in start order. `also_listed` holds the
+    conference a team moves to after this season: the API's season stats list such a team twice."""
 
     season: int
     teams: tuple[Team, ...]
     strength: dict[int, float]
     games: list[Game]
     final_elo: dict[int, int]
+    others: tuple[Team, ...] = ()
+    also_listed: dict[int, str] = field(default_factory=dict)
     by_id: dict[int, Game] = field(default_factory=dict)
     by_team: dict[int, list[Game]] = field(default_factory=lambda: defaultdict(list))
     starts: list[dt.datetime] = field(default_factory=list)
@@ -214,8 +229,12 @@ def _strengths(teams: tuple[Team, ...], season: int) -> dict[int, float]:
 class _Builder:
     def __init__(self, ref: Reference, season: int, scale: float):
         self.season = season
-        self.teams = teams_at_scale(ref, scale)
-        self.strength = _strengths(self.teams, season)
+        self.ref = ref
+        self.teams = tuple(season_team(ref, t, season) for t in teams_at_scale(ref, scale))
+        self.others = non_d1_at_scale(ref, len(self.teams))
+        self.strength = _strengths(self.teams, season) | {
+            t.id: round(-2.6 + 0.8 * unit("strength", t.id), 4) for t in self.others
+        }
         self.venues = ref.venues
         self.games: list[Game] = []
         self.count: dict[int, int] = defaultdict(int)
@@ -292,6 +311,22 @@ class _Builder:
                     game_type="TRNMNT" if event else "STD",
                     notes=event,
                 )
+
+    def non_d1_games(self) -> None:
+        """Non-D1 teams visit D1 teams in November and December: each at least once, at the real rate."""
+        if not self.others:
+            return
+        busy = {(t.id, g.day) for g in self.games for t in (g.home, g.away)}
+        first = first_day(self.season)
+        days = [first + dt.timedelta(days=i) for i in range(50)]
+        for k in range(round(len(self.teams) * NON_D1_GAMES_PER_D1)):
+            r = rng("non-d1", self.season, k)
+            visitor = self.others[k] if k < len(self.others) else r.choice(self.others)
+            host = r.choice(self.teams)
+            free = [d for d in days if (host.id, d) not in busy and (visitor.id, d) not in busy]
+            day = r.choice(free or days)
+            busy.update({(host.id, day), (visitor.id, day)})
+            self.play(r, host, visitor, _start(r, day), conference_game=False)
 
     @staticmethod
     def _pairs(r: random.Random, chosen: list[Team], conference_first: bool) -> list[tuple[Team, Team]]:
@@ -398,7 +433,7 @@ class _Builder:
     def finish(self) -> Universe:
         self.games.sort(key=lambda g: (g.start, g.home.id))
         base = (self.season - 2000) * 100_000
-        elo = {t.id: round(1500 + 160 * self.strength[t.id]) for t in self.teams}
+        elo = {t.id: round(1500 + 160 * self.strength[t.id]) for t in (*self.teams, *self.others)}
         for i, game in enumerate(self.games, start=1):
             game.id = base + i
             h, a = elo[game.home.id], elo[game.away.id]
@@ -406,12 +441,19 @@ class _Builder:
             delta = round(24 * ((1.0 if game.home_won else 0.0) - expected))
             elo[game.home.id], elo[game.away.id] = h + delta, a - delta
             game.home_elo, game.away_elo = (h, h + delta), (a, a - delta)
-        return Universe(self.season, self.teams, self.strength, self.games, elo)
+        now = {t.id: t for t in self.ref.d1}  # as the samples have them: after every move
+        also = {
+            t.id: now[t.id].conference
+            for t in self.teams
+            if (move := move_of(self.ref, now[t.id])) is not None and move[0] == self.season + 1
+        }
+        return Universe(self.season, self.teams, self.strength, self.games, elo, self.others, also)
 
 
 def build_universe(ref: Reference, season: int, scale: float) -> Universe:
     builder = _Builder(ref, season, scale)
     builder.regular_season()
+    builder.non_d1_games()
     builder.conference_tournaments()
     builder.postseason()
     return builder.finish()

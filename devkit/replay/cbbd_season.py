@@ -92,6 +92,25 @@ def season_unit(t: dict[str, int], o: dict[str, int]) -> dict[str, Any]:
     }
 
 
+# The real 2023 season stats: 8 of 343 non-D1 teams have no possessions (pace 0, rating and turnover
+# ratio null): their one game against D1 came without a full box score.
+NO_BOX_SHARE = 8 / 343
+
+
+def team_season_rows(u: Universe, team: Team, games: list[Game]) -> list[dict[str, Any]]:
+    """The team's row; twice, under both conferences and with the same numbers, in the season before a
+    conference move (the real 2023 answer lists Stephen F. Austin as Southland and as WAC)."""
+    row = team_season_row(u, team, games)
+    if team.conference is None and unit("no-box", team.id, u.season) < NO_BOX_SHARE:
+        row["pace"] = 0
+        for unit_stats in (row["teamStats"], row["opponentStats"]):
+            unit_stats.update(possessions=0, rating=None)
+            unit_stats["fourFactors"]["turnoverRatio"] = None
+    if team.id not in u.also_listed:
+        return [row]
+    return sorted((row, {**row, "conference": u.also_listed[team.id]}), key=lambda r: r["conference"])
+
+
 def team_season_row(u: Universe, team: Team, games: list[Game]) -> dict[str, Any]:
     own, opp, wins = team_totals(u, team, games)
     return {
