@@ -229,7 +229,8 @@ def move_of(ref: Reference, team: Team) -> tuple[int, str] | None:
     others = sorted({t.conference for t in ref.d1 if t.conference and t.conference != team.conference})
     if not others:
         return None
-    return FIRST_SEASON + 1 + int(24 * unit("moved-in", team.id)), others[int(len(others) * unit("from", team.id))]
+    before = others[int(len(others) * unit("from", team.id))]
+    return FIRST_SEASON + 1 + int(24 * unit("moved-in", team.id)), before
 
 
 def season_team(ref: Reference, team: Team, season: int) -> Team:
@@ -242,7 +243,7 @@ def season_team(ref: Reference, team: Team, season: int) -> Team:
 
 
 def non_d1_at_scale(ref: Reference, d1_count: int) -> tuple[Team, ...]:
-    """Non-D1 teams (conference null in the all-teams sample) that meet `d1_count` D1 teams, at the real rate."""
+    """Non-D1 teams (conference null in the all-teams sample) that meet `d1_count` D1 teams, real rate."""
     pool = [r for r in ref.all_rows if r.get("conference") is None]
     picked = sorted(pool, key=lambda r: unit("non-d1", r["id"]))[: round(d1_count * NON_D1_PER_D1)]
     return tuple(sorted((_team(r) for r in picked), key=lambda t: t.id))
