@@ -147,6 +147,17 @@ def cbbd_window_days() -> int:
     return int(_env("HOOPS_CBBD_WINDOW_DAYS", "7"))
 
 
+def cbbd_monthly_quota() -> int:
+    """Calls a month the key's tier allows (`HOOPS_CBBD_MONTHLY_QUOTA`, default 1,000: the free tier); the
+    budget's fallback until the API has reported `X-CallLimit-Remaining` this month."""
+    return int(_env("HOOPS_CBBD_MONTHLY_QUOTA", "1000"))
+
+
+def cbbd_reserve() -> float:
+    """Share of what the quota has left that default budgets never spend (`HOOPS_CBBD_RESERVE`, 0.1)."""
+    return float(_env("HOOPS_CBBD_RESERVE", "0.1"))
+
+
 def catalog_kind() -> str:
     """`duckdb` (default: a local DuckDB file with views over the lake) or `glue` (AWS)."""
     return (_env("HOOPS_CATALOG", "duckdb") or "duckdb").strip().lower()

@@ -43,6 +43,7 @@ PARAM_TYPES = {"int": "integer", "num": "number", "str": "string", "bool": "bool
 __all__ = [
     "ENDPOINTS",
     "EXTRA_COLUMN",
+    "REFRESH_DAYS",
     "SCOPES",
     "CoercionError",
     "Endpoint",
@@ -90,6 +91,7 @@ class Endpoint:
     bulk_for: tuple[str, ...] = ()  # endpoints whose rows this one returns far more cheaply
     default_in_plan: bool = True  # False: fan-out, live or paid endpoints, only on request
     key_params: tuple[str, ...] = ()  # request params completing the key because rows lack them
+    refresh_days: int | None = None  # cadence of the daily run (REFRESH_DAYS); None: backfills only
 
     @property
     def schema_without_extra(self) -> pa.Schema:
@@ -172,7 +174,34 @@ def _params(path: str, spec: str) -> tuple[Param, ...]:
     return tuple(out)
 
 
+REFRESH_DAYS: dict[str, int] = {
+    # Daily, for the rolling window: what people use the morning after (scores, box scores, plays, lines,
+    # broadcasts) and the ratings gold keeps one snapshot per day of. About 17 calls a day in season.
+    **dict.fromkeys(("games", "games_teams", "games_players", "games_media", "lines", "plays_date"), 1),
+    **dict.fromkeys(("ratings_adjusted", "ratings_srs", "ratings_elo"), 1),
+    # Per-game repairs, when named: the window's games.
+    **dict.fromkeys(("lineups_game", "plays_game", "substitutions_game"), 1),
+    # Weekly: season-to-date aggregates that move a little each game day, the polls (published weekly)
+    # and the season's D1 list. The per-team and per-conference ones are the expensive ones (~362 calls
+    # each for lineups and substitutions, ~31 each for shooting): read daily they would cost ~24,000 calls
+    # a month, weekly ~3,300, and under the free tier they take whatever the daily share leaves.
+    **dict.fromkeys(
+        (
+            "rankings", "teams", "teams_roster", "stats_team_season", "stats_player_season",
+            "stats_team_shooting_season", "stats_player_shooting_season", "stats_team_leaderboard",
+            "lineups_team", "substitutions_team", "plays_team", "plays_tournament", "teams_overview",
+            "plays_player", "substitutions_player",
+        ),
+        7,
+    ),
+}  # fmt: skip
+"""Days between two reads of the same request by the daily run, chosen by value and cost (cbbd.md §2).
+Not listed: reference lists (read once, final), draft, recruiting and the directory (they change between
+seasons: backfills), and /scoreboard (live only)."""
+
+
 def _ep(name: str, path: str, model: str, scope: str, params: str = "", **facts: Any) -> Endpoint:
+    facts.setdefault("refresh_days", REFRESH_DAYS.get(name))
     if model not in MODELS:
         raise SchemaError(f"{name}: unknown response model {model!r}")
     fields = [*MODELS[model], pa.field(EXTRA_COLUMN, pa.string(), nullable=True)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,15 @@ class CheckpointConflict(RuntimeError):
 
 
 STATUSES = ("done", "split", "failed")
+_ASOF = re.compile(r"/asof=(\d{4}-\d{2}-\d{2})/")
+
+
+@dataclass(frozen=True)
+class Quota:
+    """The last X-CallLimit-Remaining the API sent, and the run day it was seen on."""
+
+    remaining: int
+    seen_on: dt.date
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,12 @@ class Checkpoint:
     @property
     def key(self) -> Key:
         return self.endpoint, self.param_hash
+
+    @property
+    def read_on(self) -> dt.date | None:
+        """The run day (`asof`) of the stored answer, from its raw key: what cadences are measured by."""
+        found = _ASOF.search(self.raw_key or "")
+        return dt.date.fromisoformat(found[1]) if found else None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -82,6 +98,20 @@ class CheckpointStore(Protocol):
     def done_keys(self, endpoint: str | None = None, *, final_only: bool = True) -> set[Key]: ...
 
     def delete(self, endpoint: str, param_hash: str) -> bool: ...
+
+    def last_reads(self) -> dict[str, dt.date]:
+        """`endpoint/param_hash` -> run day of the answer, for successful requests that are not final."""
+        ...
+
+    def count_call(self, run_id: str, attempt: str, remaining: int | None, seen_on: dt.date) -> None:
+        """Add one call to the run's attempt, durably, as soon as it is answered."""
+        ...
+
+    def run_calls(self, run_id: str) -> dict[str, int]:
+        """Calls made by each attempt of the run (killed attempts included)."""
+        ...
+
+    def quota(self) -> Quota | None: ...
 
 
 # --- Postgres ------------------------------------------------------------------------------------------
@@ -177,6 +207,36 @@ class PostgresCheckpoints:
                 "DELETE FROM cbbd_checkpoints WHERE endpoint = %s AND param_hash = %s", (endpoint, param_hash)
             )
             return cur.rowcount == 1
+
+    def last_reads(self) -> dict[str, dt.date]:
+        sql = "SELECT endpoint, param_hash, raw_key FROM cbbd_checkpoints WHERE status = 'done' AND NOT final"
+        with self._connect() as conn:
+            found = [Checkpoint(e, h, raw_key=k) for e, h, k in conn.execute(sql)]
+        return {f"{cp.endpoint}/{cp.param_hash}": cp.read_on for cp in found if cp.read_on}
+
+    def count_call(self, run_id: str, attempt: str, remaining: int | None, seen_on: dt.date) -> None:
+        with self._connect() as conn:  # one atomic upsert: concurrent attempts never lose a call
+            conn.execute(
+                "INSERT INTO cbbd_calls (run_id, attempt, calls, remaining, seen_on)"
+                " VALUES (%s, %s, 1, %s, %s)"
+                " ON CONFLICT (run_id, attempt) DO UPDATE SET calls = cbbd_calls.calls + 1,"
+                " remaining = COALESCE(EXCLUDED.remaining, cbbd_calls.remaining), seen_on = EXCLUDED.seen_on,"
+                " updated_at = now()",
+                (run_id, attempt, remaining, seen_on),
+            )
+
+    def run_calls(self, run_id: str) -> dict[str, int]:
+        with self._connect() as conn:
+            rows = conn.execute("SELECT attempt, calls FROM cbbd_calls WHERE run_id = %s", (run_id,))
+            return dict(rows.fetchall())
+
+    def quota(self) -> Quota | None:
+        with self._connect() as conn:  # within a day the lowest value is the newest
+            row = conn.execute(
+                "SELECT remaining, seen_on FROM cbbd_calls WHERE remaining IS NOT NULL"
+                " ORDER BY seen_on DESC, remaining ASC LIMIT 1"
+            ).fetchone()
+        return Quota(row[0], row[1]) if row else None
 
 
 # --- DynamoDB ------------------------------------------------------------------------------------------
@@ -316,6 +376,62 @@ class DynamoCheckpoints:
             TableName=self.table_name, Key=_key(endpoint, param_hash), ReturnValues="ALL_OLD"
         )
         return "Attributes" in answer
+
+    # Call counters live in the same table under partition keys no endpoint has: `#calls#<run_id>` (one
+    # item per attempt, atomic ADD) and `#quota` (the last X-CallLimit-Remaining). They have no `status`,
+    # so done_keys and last_reads never see them.
+
+    def last_reads(self) -> dict[str, dt.date]:
+        paginator = self.client.get_paginator("scan")
+        pages = paginator.paginate(
+            TableName=self.table_name,
+            ProjectionExpression="pk, sk, raw_key",
+            FilterExpression="#s = :done AND #f = :false",
+            ExpressionAttributeNames={"#s": "status", "#f": "final"},
+            ExpressionAttributeValues={":done": {"S": "done"}, ":false": {"BOOL": False}},
+        )
+        found = [
+            Checkpoint(i["pk"]["S"], i["sk"]["S"], raw_key=i.get("raw_key", {}).get("S"))
+            for page in pages
+            for i in page["Items"]
+        ]
+        return {f"{cp.endpoint}/{cp.param_hash}": cp.read_on for cp in found if cp.read_on}
+
+    def count_call(self, run_id: str, attempt: str, remaining: int | None, seen_on: dt.date) -> None:
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=_key(f"#calls#{run_id}", attempt),
+            UpdateExpression="ADD calls :one SET seen_on = :day",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":day": {"S": seen_on.isoformat()}},
+        )
+        if remaining is not None:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={
+                    **_key("#quota", "latest"),
+                    "remaining": {"N": str(int(remaining))},
+                    "seen_on": {"S": seen_on.isoformat()},
+                },
+            )
+
+    def run_calls(self, run_id: str) -> dict[str, int]:
+        paginator = self.client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"#calls#{run_id}"}},
+            ConsistentRead=True,
+        )
+        return {i["sk"]["S"]: int(i["calls"]["N"]) for page in pages for i in page["Items"]}
+
+    def quota(self) -> Quota | None:
+        found = self.client.get_item(
+            TableName=self.table_name, Key=_key("#quota", "latest"), ConsistentRead=True
+        )
+        item = found.get("Item")
+        if not item:
+            return None
+        return Quota(int(item["remaining"]["N"]), dt.date.fromisoformat(item["seen_on"]["S"]))
 
 
 def ensure_table(client: Any, name: str = DEFAULT_TABLE) -> None:

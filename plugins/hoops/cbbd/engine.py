@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,12 +118,16 @@ class Fetcher:
         progress_every: int = 25,
         force: bool = False,
         max_calls: int | None = None,
+        count_call: Callable[[int | None], None] | None = None,
     ):
         self.client, self.lake, self.checkpoints = client, lake, checkpoints
         self.asof, self.run_id, self.is_final = asof, run_id, is_final
         self.progress_every = progress_every
         self.force = force  # ask even what a final checkpoint says is done (debugging, repairs)
         self.max_calls = max_calls  # splits add calls the plan did not count: the budget holds anyway
+        # Called with X-CallLimit-Remaining once per answered call, before anything else is done with the
+        # answer: a durable counter, so the calls of an attempt that is killed later still count.
+        self.count_call = count_call
         self.stats = FetchStats()
         self._stop = False
         self._known: dict[tuple[str, str], Checkpoint] = {}
@@ -227,6 +232,8 @@ class Fetcher:
         self.stats.calls_by_endpoint[req.endpoint] += 1
         if response.calls_remaining is not None:
             self.stats.quota_remaining = response.calls_remaining
+        if self.count_call is not None:
+            await asyncio.to_thread(self.count_call, response.calls_remaining)
         # One response is stored and converted at a time: the work is CPU-bound under the GIL anyway, and
         # it keeps peak memory at one response's worth of parsed rows while other requests are in flight.
         async with self._convert:

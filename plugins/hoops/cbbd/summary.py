@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from hoops.cbbd.budget import runs_needed
 from hoops.lake import Lake, safe_segment
 
 _SUMMED = (
@@ -62,25 +63,84 @@ def status_of(summary: dict[str, Any]) -> str:
     return "success"
 
 
+def owed(plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What every planning pass deferred and no later pass planned again, merged per endpoint.
+
+    A later pass re-plans the endpoints it names (pass 2: what pass 1 left pending), for every season,
+    so its figures replace the earlier pass's for those endpoints; the rest of the earlier deferrals stand.
+    """
+    left: list[dict[str, Any]] = []
+    for plan in plans:
+        again = plan.get("endpoints", "all")
+        if again != "all":
+            left = [d for d in left if d["endpoint"] not in again]
+        elif plan.get("deferred") is not None:
+            left = []
+        left += plan.get("deferred") or []
+    merged: dict[str, dict[str, Any]] = {}
+    for d in left:
+        item = merged.setdefault(d["endpoint"], {"endpoint": d["endpoint"], "seasons": [], "calls": 0})
+        item["calls"] += d["calls"]
+        if d.get("season") is not None and d["season"] not in item["seasons"]:
+            item["seasons"].append(d["season"])
+        item["estimated"] = item.get("estimated", False) or bool(d.get("estimated"))
+    for item in merged.values():
+        item["seasons"].sort(reverse=True)
+    return sorted(merged.values(), key=lambda i: -i["calls"])
+
+
+def explain_calls(planned: int, fetch: dict[str, Any], used: int) -> dict[str, int]:
+    """Every difference between the calls planned and the calls made, by cause; `unexplained` is 0."""
+    reported = fetch["calls"]
+    out = {
+        "planned": planned,
+        "in_batches_that_never_reported": planned - fetch["planned"],
+        "not_asked_already_final": fetch["skipped_final"],
+        "not_asked_failed": fetch["failed"],
+        "not_asked_budget_or_quota": fetch["unfinished"],
+        "extra_for_cap_splits": 2 * fetch["splits"],
+        "made_by_attempts_that_did_not_finish": used - reported,
+        "used": used,
+    }
+    expected = fetch["planned"] - fetch["skipped_final"] - fetch["failed"] - fetch["unfinished"]
+    out["unexplained"] = used - (expected + 2 * fetch["splits"] + used - reported)
+    return out
+
+
 def assemble(
     dag_id: str,
     run_id: str,
     spec: dict[str, Any],
     results: dict[str, dict[str, Any]],
     expected_steps: tuple[str, ...] = ("plan-pass1", "silver", "gold", "catalog", "validate"),
+    *,
+    attempts: dict[str, int] | None = None,
+    monthly_quota: int | None = None,
 ) -> dict[str, Any]:
+    """`attempts`: the durable call count of each fetch attempt (killed ones too); without it, the calls
+    the finished batches reported."""
     plans = [results[k] for k in sorted(results) if k.startswith("plan-")]
     fetches = [results[k] for k in sorted(results) if k.startswith("fetch-")]
     fetch = _fetch_totals(fetches)
+    used = max(sum((attempts or {}).values()), fetch["calls"])
+    planned = sum(p.get("calls_planned", 0) for p in plans)
+    still_owed = owed(plans)
+    owed_calls = sum(d["calls"] for d in still_owed)
+    run_budget = plans[0].get("run_budget") if plans else None
     silver, gold = results.get("silver", {}), results.get("gold", {})
     summary: dict[str, Any] = {
         "dag_id": dag_id,
         "run_id": run_id,
         "spec": spec,
         "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "calls_planned": sum(p.get("calls_planned", 0) for p in plans),
-        "calls_used": fetch["calls"],
-        "calls_deferred": plans[-1].get("deferred_calls", 0) if plans else 0,
+        "calls_planned": planned,
+        "calls_used": used,
+        "calls_attempts": attempts or {},
+        "calls_explained": explain_calls(planned, fetch, used),
+        "calls_deferred": owed_calls,
+        "owed": still_owed,
+        "remaining": runs_needed(owed_calls, run_budget, monthly_quota) if monthly_quota else {},
+        "budget": {"calls": run_budget, "why": plans[0].get("budget_why") if plans else None},
         "pending_endpoints": plans[-1].get("pending_endpoints", []) if plans else [],
         "quota_remaining": fetch["quota_remaining"],
         "fetch": fetch,
@@ -107,7 +167,12 @@ def assemble(
             and not k.startswith("fetch-")
         }
         | {"fetch": fetch["seconds"]},
-        "missing_steps": [s for s in expected_steps if s not in results],
+        "missing_steps": [s for s in expected_steps if s not in results]
+        + (
+            [f"fetch ({planned - fetch['planned']} planned requests never reported)"]
+            if planned > fetch["planned"]
+            else []
+        ),
     }
     summary["status"] = status_of(summary)
     return summary
@@ -119,7 +184,7 @@ def summary_key(dag_id: str, run_id: str) -> str:
 
 def write(lake: Lake, summary: dict[str, Any]) -> str:
     """Store the run's summary and make it the latest for its DAG; returns the run summary's key."""
-    data = json.dumps(summary, indent=2, sort_keys=True, default=str).encode()
+    data = json.dumps(summary, indent=2, sort_keys=True).encode()
     key = summary_key(summary["dag_id"], summary["run_id"])
     lake.put(key, data, "application/json")
     lake.put(f"meta/latest/{safe_segment(summary['dag_id'])}.json", data, "application/json")
