@@ -257,6 +257,7 @@ def test_plan_is_deterministic():
 
 
 def test_priority_order():
+    """Reference first, then season by season, newest first; within a season the cheapest tiers first."""
     seasons = [2023, 2024]
     p = plan(backfill(seasons), contexts={s: context(s) for s in seasons}, include_fanout=True)
     kinds = []
@@ -276,10 +277,11 @@ def test_priority_order():
             kind = 2
         else:
             kind = 1
-        kinds.append(kind)
+        kinds.append((0, 0) if kind == 0 else (1, -(r.season or 0), kind))
     assert kinds == sorted(kinds)
+    assert [r.season for r in p.requests if r.season][:1] == [2024]  # the newest season first
     days = [r.param_dict["date"] for r in p.requests if r.endpoint == "plays_date"]
-    assert days == sorted(days)
+    assert days == sorted(days, key=lambda d: (-season_of(dt.date.fromisoformat(d)), d))
     assert p.requests[0].endpoint == "teams" or not p.requests[0].param_dict
 
 
@@ -416,10 +418,15 @@ def test_a_group_larger_than_the_whole_budget_is_split_to_make_progress():
     assert "larger than the whole budget" in p.cut_reason
 
 
-@pytest.mark.parametrize("budget", [0, -5])
-def test_non_positive_budget_is_an_error(budget):
-    with pytest.raises(ValueError, match="max_calls must be a positive"):
-        plan(backfill([2024]), max_calls=budget)
+def test_a_negative_budget_is_an_error_and_zero_defers_everything():
+    with pytest.raises(ValueError, match="max_calls must be 0 or more"):
+        plan(backfill([2024]), max_calls=-5)
+    spent = plan(backfill([2024]), contexts={2024: context(2024)}, max_calls=0)
+    assert (
+        spent.total_calls == 0
+        and spent.cut
+        and spent.deferred_calls == plan(backfill([2024]), contexts={2024: context(2024)}).estimated_calls
+    )
 
 
 def test_budget_larger_than_plan_does_not_cut():

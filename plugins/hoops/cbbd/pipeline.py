@@ -17,11 +17,12 @@ import logging
 import math
 import re
 import time
+import uuid
 from contextlib import nullcontext
 from typing import Any
 
 from hoops import settings, warehouse
-from hoops.cbbd import catalog, planner
+from hoops.cbbd import budget, catalog, planner
 from hoops.cbbd.checkpoints import open_checkpoints
 from hoops.cbbd.context import season_context
 from hoops.cbbd.engine import Fetcher, FetchStats, QuotaStop
@@ -33,6 +34,7 @@ from hoops.lake import open_lake, safe_segment
 log = logging.getLogger(__name__)
 
 FIRST_SEASON = 2003
+MIN_BATCH_CALLS = 50  # ~30 s of fetching at 3 rps (or less offline) against a 2-3 s task start
 MAX_WINDOW_DAYS = 60
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -167,7 +169,7 @@ def run_prefix(dag_id: str, run_id: str) -> str:
 def save_result(dag_id: str, run_id: str, step: str, result: dict[str, Any]) -> dict[str, Any]:
     open_lake().put(
         f"{run_prefix(dag_id, run_id)}/results/{step}.json",
-        json.dumps(result, sort_keys=True, default=str).encode(),
+        json.dumps(result, sort_keys=True).encode(),  # a value JSON cannot hold is a bug: raise
         "application/json",
     )
     return result
@@ -195,17 +197,23 @@ def plan_stage(
     started = time.monotonic()
     lake, store = open_lake(), open_checkpoints()
     todo = spec["endpoints"] if endpoints is None else endpoints
-    budget = None if spec["max_calls"] is None else spec["max_calls"] - calls_used
+    run_budget, why = _run_budget(spec, dag_id=dag_id, run_id=run_id, stage=stage, store=store)
+    used = max(calls_used, sum(store.run_calls(run_id).values()))  # killed attempts' calls count too
+    left = None if run_budget is None else max(run_budget - used, 0)
     result: dict[str, Any] = {
         "stage": stage,
         "manifests": [],
         "calls_planned": 0,
         "pending_endpoints": [],
+        "endpoints": todo,
         "deferred_calls": 0,
+        "deferred": [],
         "by_endpoint": {},
-        "budget_left": budget,
+        "run_budget": run_budget,
+        "budget_why": why,
+        "budget_left": left,
     }
-    if todo == [] or (budget is not None and budget <= 0):
+    if todo == []:
         return save_result(dag_id, run_id, f"plan-{stage}", result)
     mode = mode_of(spec)
     done = set() if spec["force"] else {f"{e}/{h}" for e, h in store.done_keys()}
@@ -216,12 +224,18 @@ def plan_stage(
         include_fanout=spec["include_fanout"],
         done=done,
         contexts=contexts,
-        max_calls=budget,
+        max_calls=left,
         today=dt.date.fromisoformat(spec["asof"]),
+        last_read=None if spec["force"] or spec["kind"] == "backfill" else store.last_reads(),
+        newest_first=spec.get("newest_first", True),
+        budget_why=why,
     )
     log.info("%s plan, %s:\n%s", stage, mode.describe(), planner.format_plan(plan))
     requests = plan.requests
-    size = max(1, math.ceil(len(requests) / (max_batches or settings.cbbd_max_batches())))
+    # Sized by work: a mapped task costs seconds to start, so a batch carries at least MIN_BATCH_CALLS
+    # requests; the cap on batches keeps a huge plan under Airflow's max_map_length.
+    cap = max_batches or settings.cbbd_max_batches()
+    size = max(MIN_BATCH_CALLS, math.ceil(len(requests) / cap))
     for number, start in enumerate(range(0, len(requests), size)):
         batch = requests[start : start + size]
         key = f"{run_prefix(dag_id, run_id)}/manifests/{stage}/batch-{number:04d}.json"
@@ -236,7 +250,10 @@ def plan_stage(
         calls_planned=plan.total_calls,
         pending_endpoints=plan.pending_endpoints,
         deferred_calls=plan.deferred_calls,
-        by_endpoint=plan.by_endpoint,
+        deferred=plan.to_json()["deferred"],
+        by_endpoint=plan.by_endpoint(),
+        already_final=plan.already_final,
+        not_due=plan.not_due,
         seconds=round(time.monotonic() - started, 3),
     )
     emit(
@@ -250,6 +267,27 @@ def plan_stage(
         deferred=plan.deferred_calls,
     )
     return save_result(dag_id, run_id, f"plan-{stage}", result)
+
+
+def _run_budget(
+    spec: dict[str, Any], *, dag_id: str, run_id: str, stage: str, store: Any
+) -> tuple[int | None, str | None]:
+    """The run's call budget: the trigger's `max_calls`, else (decided once, in pass 1) a daily share of
+    what the quota has left for an incremental run, or what it has left for a backfill."""
+    if spec["max_calls"] is not None:
+        return spec["max_calls"], f"max_calls {spec['max_calls']} set by the trigger"
+    if stage != "pass1":
+        first = load_results(dag_id, run_id).get("plan-pass1", {})
+        if "run_budget" in first:
+            return first["run_budget"], first.get("budget_why")
+    pick = budget.daily if spec["kind"] == "incremental" else budget.whole
+    chosen = pick(
+        dt.date.fromisoformat(spec["asof"]),
+        store.quota(),
+        settings.cbbd_monthly_quota(),
+        settings.cbbd_reserve(),
+    )
+    return chosen.calls, chosen.why
 
 
 def fetch_batch(
@@ -266,17 +304,23 @@ def fetch_batch(
         stats = FetchStats(planned=len(requests), unfinished=len(requests), quota_exhausted=True)
         return save_result(dag_id, run_id, step, {**stats.to_dict(), "manifest": key})
 
+    store, attempt, asof = open_checkpoints(), uuid.uuid4().hex[:12], dt.date.fromisoformat(spec["asof"])
+
+    def count_call(remaining: int | None) -> None:
+        store.count_call(run_id, attempt, remaining, asof)
+
     async def go() -> FetchStats:
         async with ApiClient(**(client_kwargs or {})) as client:
             fetcher = Fetcher(
                 client,
                 lake,
-                open_checkpoints(),
-                asof=dt.date.fromisoformat(spec["asof"]),
+                store,
+                asof=asof,
                 run_id=run_id,
                 is_final=planner.is_final,
                 force=spec["force"],
                 max_calls=manifest["max_calls"],
+                count_call=count_call,
             )
             return await fetcher.run(requests)
 
@@ -301,15 +345,34 @@ def fetch_batch(
             calls=stats.calls,
             unfinished=stats.unfinished,
         )
-    return save_result(dag_id, run_id, step, {**stats.to_dict(), "manifest": key})
+    return save_result(dag_id, run_id, step, {**stats.to_dict(), "manifest": key, "attempt": attempt})
 
 
 def calls_used(dag_id: str, run_id: str, stage: str) -> int:
+    """Calls the stage's finished batches report (the durable per-attempt count is read by plan_stage)."""
     return sum(
         r.get("calls", 0)
         for name, r in load_results(dag_id, run_id).items()
         if name.startswith(f"fetch-{stage}-")
     )
+
+
+def fetch_stages(
+    spec: dict[str, Any], *, dag_id: str, run_id: str, client_kwargs: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The DAG's plan and fetch tasks in its order, in one process: the CLI and the tests run exactly
+    these steps (the DAG maps `fetch_batch` over the manifests instead of looping)."""
+    save_result(dag_id, run_id, "spec", spec)
+    first = plan_stage(spec, dag_id=dag_id, run_id=run_id, stage="pass1")
+    for key in first["manifests"]:
+        fetch_batch(key, spec, dag_id=dag_id, run_id=run_id, client_kwargs=client_kwargs)
+    if not open_lake().exists(f"{run_prefix(dag_id, run_id)}/quota_exhausted"):
+        second = plan_stage(
+            spec, dag_id=dag_id, run_id=run_id, stage="pass2", endpoints=first["pending_endpoints"]
+        )
+        for key in second["manifests"]:
+            fetch_batch(key, spec, dag_id=dag_id, run_id=run_id, client_kwargs=client_kwargs)
+    return load_results(dag_id, run_id)
 
 
 def _timed(dag_id: str, run_id: str, step: str, work, exclusive: bool = False) -> dict[str, Any]:
@@ -387,7 +450,14 @@ def summarize(*, dag_id: str, run_id: str) -> dict[str, Any]:
     spec = results.pop("spec", None)
     if spec is None:
         raise InvalidRequest("the run was rejected before it started (see the prepare task): no summary")
-    report = summary.assemble(dag_id, run_id, spec, results)
+    report = summary.assemble(
+        dag_id,
+        run_id,
+        spec,
+        results,
+        attempts=open_checkpoints().run_calls(run_id),
+        monthly_quota=settings.cbbd_monthly_quota(),
+    )
     report["summary_key"] = summary.write(open_lake(), report)
     emit(
         log,

@@ -31,7 +31,6 @@ __all__ = [
     "ESTIMATED_GAMES",
     "ESTIMATED_PLAYERS",
     "ESTIMATED_TEAMS",
-    "IN_SEASON",
     "NAIVE_FANOUT",
     "WINDOW_DAYS",
     "Backfill",
@@ -83,29 +82,6 @@ ESTIMATED_TEAMS = 362
 ESTIMATED_CONFERENCES = 31
 ESTIMATED_GAMES = 6200
 ESTIMATED_PLAYERS = 5000
-
-IN_SEASON = frozenset(
-    {
-        "ratings_adjusted",
-        "ratings_srs",
-        "ratings_elo",
-        "rankings",
-        "stats_team_season",
-        "stats_player_season",
-        "stats_team_shooting_season",
-        "stats_player_shooting_season",
-        "stats_team_leaderboard",
-        "teams_roster",
-        "teams",
-        "substitutions_team",
-        "lineups_team",
-        "plays_team",
-        "plays_tournament",
-        "teams_overview",
-    }
-)
-"""Season-level endpoints whose rows change while the season is played: the incremental run refreshes
-them for the logical date's season (draft, recruiting and the directory are left to backfills)."""
 
 # The server rejects these without `team` or `conference` (cbbd.md §1): one call per conference.
 PER_CONFERENCE = frozenset({"stats_team_shooting_season", "stats_player_shooting_season"})
@@ -289,6 +265,8 @@ class Plan:
     cut: bool = False
     cut_reason: str | None = None
     already_final: int = 0  # requests left out because `done` holds their key
+    not_due: int = 0  # requests read within their endpoint's refresh cadence: not asked again yet
+    budget_why: str | None = None  # where max_calls came from when the trigger set none
     requests: list[Request] = field(init=False)  # the concrete requests, in order, unique by key
 
     def __post_init__(self) -> None:
@@ -341,6 +319,8 @@ class Plan:
             "cut": self.cut,
             "cut_reason": self.cut_reason,
             "already_final": self.already_final,
+            "not_due": self.not_due,
+            "budget_why": self.budget_why,
             "skipped": [{"endpoint": s.endpoint, "reason": s.reason} for s in self.skipped],
             "notes": list(self.notes),
         }
@@ -480,12 +460,24 @@ def _days(a: dt.date, b: dt.date) -> list[dt.date]:
 class _Builder:
     """Collects groups, dropping requests already final (`done`) and keys already planned."""
 
-    def __init__(self, done: Iterable[str]):
+    def __init__(
+        self, done: Iterable[str], last_read: Mapping[str, dt.date] | None = None, day: dt.date | None = None
+    ):
         self.done = frozenset(done)
+        self.last_read = last_read or {}
+        self.day = day  # the incremental run's date: requests read within their cadence are not due
         self.seen: set[str] = set()
         self.groups: list[Group] = []
         self.already_final = 0
+        self.not_due = 0
         self.notes: list[str] = []
+
+    def due(self, ep: Endpoint, key: str) -> bool:
+        """Whether the daily run asks `key` again: always for daily data, else once its cadence is up."""
+        if self.day is None or not ep.refresh_days or ep.refresh_days <= 1:
+            return True
+        read = self.last_read.get(key)
+        return read is None or (self.day - read).days >= ep.refresh_days
 
     def concrete(
         self,
@@ -504,6 +496,9 @@ class _Builder:
                 continue
             if req.key in self.done and not rolling:
                 self.already_final += 1
+                continue
+            if not self.due(ep, req.key):
+                self.not_due += 1
                 continue
             self.seen.add(req.key)
             requests.append(req)
@@ -603,8 +598,21 @@ def _plan_season(
             b.concrete(ep, season, label, TIER_FANOUT, [{key: i, **extra} for i in ids])
 
 
-def _order(group: Group) -> tuple[int, int, int]:
-    return group.tier, group.season if group.season is not None else -1, _RANK[group.endpoint]
+def _order(group: Group, *, daily_first: bool, newest_first: bool) -> tuple[int, ...]:
+    """Reference first. An incremental run then spends on daily data before weekly aggregates; a
+    backfill goes season by season, newest first unless asked otherwise."""
+    season = group.season if group.season is not None else -1
+    rank = _RANK[group.endpoint]
+    if group.tier == TIER_REFERENCE:
+        return 0, 0, 0, rank
+    if daily_first:
+        return (
+            1,
+            0 if catalog.get(group.endpoint).refresh_days == 1 else 1,
+            group.tier * 10_000 + season,
+            rank,
+        )
+    return 1, -season if newest_first else season, group.tier, rank
 
 
 def plan(
@@ -616,20 +624,23 @@ def plan(
     contexts: Mapping[int, SeasonContext] | None = None,
     max_calls: int | None = None,
     today: dt.date | None = None,
+    last_read: Mapping[str, dt.date] | None = None,
+    newest_first: bool = True,
+    budget_why: str | None = None,
 ) -> Plan:
     """The requests of one run, in priority order, cut to `max_calls` at a group boundary.
 
     `done` holds the `Request.key`s checkpointed as final; they are not planned again, except days and
     windows inside the incremental rolling window. `today` (backfill only) drops days and windows that
-    have not started yet, for a backfill of the season in progress.
+    have not started yet, for a backfill of the season in progress. `last_read` (key -> run day of the
+    stored answer) lets an incremental run skip what was read within its endpoint's `refresh_days`.
+    A budget of 0 plans nothing and defers everything (the quota's share for today is spent).
     """
-    if max_calls is not None and max_calls <= 0:
-        raise ValueError(
-            f"max_calls must be a positive number of calls (or None for no budget), got {max_calls}"
-        )
+    if max_calls is not None and max_calls < 0:
+        raise ValueError(f"max_calls must be 0 or more calls (or None for no budget), got {max_calls}")
     selected, skipped = select_endpoints(endpoints, include_fanout)
     contexts = contexts or {}
-    b = _Builder(done)
+    b = _Builder(done, last_read, mode.logical_date if isinstance(mode, Incremental) else None)
     no_data: dict[str, list[int]] = {}
 
     for ep in selected:  # reference endpoints: once per run, whatever the seasons
@@ -649,12 +660,10 @@ def plan(
             )
         plannable, rolling = [], True
         for ep in selected:
-            if _strategy(ep) in ("window", "day", "game", "player") or ep.name in IN_SEASON:
+            if ep.refresh_days is not None:
                 plannable.append(ep)
             elif ep.scope != "reference":
-                skipped.append(
-                    Skip(ep.name, "does not change in season: planned by backfills, not incremental")
-                )
+                skipped.append(Skip(ep.name, "changes between seasons, not in season: backfills read it"))
 
     # An incremental run that fetches /games for its window learns today's game days only from that
     # fetch: its per-day endpoints wait for it (pass 2), or a day's plays would come a run late.
@@ -683,8 +692,13 @@ def plan(
         skipped.append(Skip(name, f"no data for season(s) {_ranges(missing)} (first season {ep.min_season})"))
     if b.already_final:
         b.notes.append(f"{b.already_final} requests already final (checkpointed): not planned again")
+    if b.not_due:
+        b.notes.append(f"{b.not_due} requests read within their refresh cadence: not due yet")
 
-    groups = sorted(b.groups, key=_order)  # stable: days stay in date order, windows in time order
+    daily_first = isinstance(mode, Incremental)
+    groups = sorted(  # stable: days stay in date order, windows in time order
+        b.groups, key=lambda g: _order(g, daily_first=daily_first, newest_first=newest_first)
+    )
     kept, deferred, reason = _apply_budget(groups, max_calls)
     estimated = [
         f"{g.label}: ~{g.calls} calls estimated ({g.basis}); concrete once {g.needs}"
@@ -703,6 +717,8 @@ def plan(
         cut=bool(deferred),
         cut_reason=reason,
         already_final=b.already_final,
+        not_due=b.not_due,
+        budget_why=budget_why,
     )
 
 
