@@ -26,6 +26,7 @@ def main() -> None:
     from devkit.replay import ReplayServer
     from hoops import warehouse
     from hoops.barttorvik import ingest
+    from hoops.barttorvik.artifacts import read_artifact
     from hoops.barttorvik.parse import decode, parse_rows
 
     work = Path(tempfile.mkdtemp(prefix="hoops-bench-"))
@@ -50,7 +51,7 @@ def main() -> None:
             ingest.load(day, "bench", artifacts[day]["artifact_id"])
             repeat.append(time.perf_counter() - start)
         with warehouse.connect() as conn:
-            _, payload, _ = ingest._read_artifact(conn, artifacts[days[0]]["artifact_id"])
+            _, payload, _ = read_artifact(conn, artifacts[days[0]]["artifact_id"])
         start = time.perf_counter()
         for _ in range(20):
             parse_rows(decode(payload))

@@ -180,9 +180,9 @@ def _hook_put(prefix: str, nth: int) -> None:
 
 def _hook_commit(mode: str) -> None:
     """At BartTorvik's SUCCESS record (inside the load transaction, rows inserted): kill or hold."""
-    from hoops.barttorvik import ingest
+    from hoops.barttorvik import runs
 
-    real = ingest.record_run
+    real = runs.record_run
 
     def record_run(conn, day, run_id, status, **kwargs):
         real(conn, day, run_id, status, **kwargs)
@@ -195,7 +195,7 @@ def _hook_commit(mode: str) -> None:
                 _die()
             _wait_go()
 
-    ingest.record_run = record_run
+    runs.record_run = record_run
 
 
 def _hook_fetch() -> None:

