@@ -35,6 +35,8 @@ for var in (
 ):
     os.environ.pop(var, None)
 sys.path.insert(0, str(ROOT / "plugins"))
+# The replay server's key has a large quota; a test of the free tier's default budget sets its own.
+os.environ["HOOPS_CBBD_MONTHLY_QUOTA"] = "1000000"
 
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
@@ -111,39 +113,34 @@ def cbbd_season_bronze(pg_server):
 
     from devkit.replay import ReplayServer
     from hoops import warehouse
-    from hoops.cbbd import planner
-    from hoops.cbbd.checkpoints import PostgresCheckpoints
-    from hoops.cbbd.run import run_plan
-    from hoops.lake import open_lake
+    from hoops.cbbd import pipeline
 
     root = Path(tempfile.mkdtemp(prefix="hoops-bronze-")) / "lake"
     name = f"bronze_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    old = os.environ.get("HOOPS_POSTGRES_DSN")
-    os.environ["HOOPS_POSTGRES_DSN"] = pg_server.get_uri(name)
+    old = {k: os.environ.get(k) for k in ("HOOPS_POSTGRES_DSN", "HOOPS_LAKE_URI")}
+    os.environ.update(HOOPS_POSTGRES_DSN=pg_server.get_uri(name), HOOPS_LAKE_URI=root.as_uri())
     try:
         with warehouse.connect() as conn:
             warehouse.migrate(conn)
+        day = dt.date(2025, 1, 15)  # the season and its draft/recruiting year are over: all final
+        spec = pipeline.validate_params({"seasons": [2024]}, kind="backfill", logical_date=day, today=day)
         with ReplayServer(cbbd_scale=0.03, cbbd_api_key="fixture-key", cbbd_plays_per_game=40) as server:
-            run_plan(
-                planner.backfill([2024]),
-                lake=open_lake(root.as_uri()),
-                checkpoints=PostgresCheckpoints(),
-                asof=dt.date(2025, 1, 15),
-                run_id="fixture",
-                client_kwargs={
-                    "base_url": server.base_url,
-                    "api_key": "fixture-key",
-                    "rate": 0,
-                    "backoff_base_s": 0.001,
-                },
-            )
+            client = {
+                "base_url": server.base_url,
+                "api_key": "fixture-key",
+                "rate": 0,
+                "backoff_base_s": 0.001,
+            }
+            pipeline.fetch_stages(spec, dag_id="cbbd_backfill", run_id="fixture", client_kwargs=client)
+        shutil.rmtree(root / "tmp")  # the run's scratch folder: tests copy raw and bronze only
     finally:
-        if old is None:
-            os.environ.pop("HOOPS_POSTGRES_DSN", None)
-        else:
-            os.environ["HOOPS_POSTGRES_DSN"] = old
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     yield root
     shutil.rmtree(root.parent, ignore_errors=True)
 
