@@ -6,9 +6,9 @@ STAMP  := $(VENV)/.installed
 TOOLS  := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 HOOPS  := $(VENV)/bin/hoops
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: setup test reliability demo run backfill incremental validate lint bench replay stop clean
+.PHONY: setup test reliability demo run backfill incremental validate lint bench replay stop clean airflow airflow-stop
 
 setup: $(STAMP) $(TOOLS_STAMP)
 
@@ -62,6 +62,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	if command -v terraform >/dev/null; then terraform -chdir=infra/terraform fmt -check; fi
+
+# A real local Airflow (api-server, scheduler, dag-processor, triggerer) on the embedded PostgreSQL, with
+# the replay server unless a CBBD key is set; returns once healthy. airflow-stop stops exactly those.
+airflow: $(STAMP)
+	$(PY) -m devkit.airflow_stack up
+
+airflow-stop: $(STAMP)
+	$(PY) -m devkit.airflow_stack down
 
 stop: $(STAMP)
 	$(HOOPS) db stop
