@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from hoops.assets import BT_TEAM_METRICS_DAILY
+from hoops.assets import BT_TEAM_METRICS_DAILY, bt_extra
 
 PARAMS = {
     "snapshot_date": Param(
@@ -19,8 +20,9 @@ PARAMS = {
         type=["null", "string"],
         format="date",
         pattern=r"^\d{4}-\d{2}-\d{2}$",
-        title="Snapshot date (YYYY-MM-DD)",
-        description="Ratings before any game of this day, New York time. Empty: the run's logical date.",
+        title="Snapshot date",
+        description="Ratings before any game of this day, New York time (sent as YYYY-MM-DD). "
+        "Empty: the run's logical date.",
     ),
     "force": Param(
         False, type="boolean", title="Force", description="Reprocess a date that another run already loaded."
@@ -56,7 +58,8 @@ def _run() -> tuple[dt.date, str, dict]:
 @dag(
     dag_id="barttorvik_daily",
     schedule=CronTriggerTimetable("30 6 * * *", timezone="America/New_York"),
-    start_date=dt.datetime(2014, 11, 2, tzinfo=dt.UTC),  # the time machine starts here; backfills reach back
+    # The time machine starts here; the New York zone makes the UI and the API show the schedule in it.
+    start_date=pendulum.datetime(2014, 11, 2, tz="America/New_York"),
     catchup=False,  # history comes from an explicit backfill, which reads the time machine
     max_active_runs=4,
     params=PARAMS,
@@ -112,9 +115,12 @@ def barttorvik_daily():
 
         day, run_id, _ = _run()
         try:
-            return ingest.load(day, run_id, raw["artifact_id"])
+            loaded = ingest.load(day, run_id, raw["artifact_id"])
         except ingest.DataCheckFailed as exc:
             raise AirflowFailException(str(exc)) from None
+        # gold_refresh rebuilds the season this date belongs to, not "the current one".
+        get_current_context()["outlet_events"][BT_TEAM_METRICS_DAILY].extra = bt_extra(day)
+        return loaded
 
     @task(retries=0)
     def verify_snapshot(loaded: dict) -> dict:

@@ -9,19 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pendulum
 from airflow.sdk import Param, dag
 
+from hoops.barttorvik.calendar import season_of
 from hoops.cbbd.dagflow import cbbd_tasks, shared_params
+
+# Newest first; the DAG's form offers every season CBBD covers up to the current one.
+SEASON_CHOICES = list(range(season_of(dt.date.today()), 2002, -1))
 
 PARAMS = {
     **shared_params(),
+    # A pick list (the form's multi-select), not a JSON editor: none picked = the current season.
     "seasons": Param(
-        None,
-        type=["null", "array"],
+        [],
+        type="array",
         items={"type": "integer", "minimum": 2003, "maximum": 2100},
         uniqueItems=True,
+        examples=SEASON_CHOICES,
         title="Seasons",
-        description="Seasons by their spring year (2024 = 2023-24). Empty: the current season.",
+        description="Seasons by their spring year (2024 = 2023-24). None picked: the current season.",
     ),
     "include_fanout": Param(
         False,
@@ -35,7 +42,7 @@ PARAMS = {
 @dag(
     dag_id="cbbd_backfill",
     schedule=None,
-    start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+    start_date=pendulum.datetime(2024, 1, 1, tz="America/New_York"),  # the zone the UI shows
     catchup=False,
     max_active_runs=1,  # one backfill at a time: they share the API quota
     params=PARAMS,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag
 
 from hoops.cbbd.dagflow import cbbd_tasks, shared_params
@@ -20,8 +21,8 @@ PARAMS = {
         type=["null", "string"],
         format="date",
         pattern=r"^\d{4}-\d{2}-\d{2}$",
-        title="Date (YYYY-MM-DD)",
-        description="The last day of the window, New York time. Empty: the run's logical date.",
+        title="Last day of the window",
+        description="New York time (sent as YYYY-MM-DD). Empty: the run's logical date.",
     ),
     "window_days": Param(
         None,
@@ -37,7 +38,8 @@ PARAMS = {
 @dag(
     dag_id="cbbd_incremental",
     schedule=CronTriggerTimetable("0 5 * * *", timezone="America/New_York"),
-    start_date=dt.datetime(2002, 11, 1, tzinfo=dt.UTC),  # any date CBBD covers can be run (or backfilled)
+    # Any date CBBD covers can be run (or backfilled); the New York zone is the one the UI shows.
+    start_date=pendulum.datetime(2002, 11, 1, tz="America/New_York"),
     catchup=False,  # history comes from cbbd_backfill; a missed day is covered by the next window
     max_active_runs=1,  # runs share the API quota and the season's silver partitions
     params=PARAMS,

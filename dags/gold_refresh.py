@@ -1,14 +1,14 @@
-"""Gold refresh: rebuild the current season's gold tables when either source lands new data.
+"""Gold refresh: rebuild the gold tables of the seasons that new data landed in.
 
-Scheduled on Assets: a BartTorvik snapshot committed to Postgres, or a CBBD silver build. So
-`team_quality_daily` picks up the morning's BartTorvik metrics without waiting for the next CBBD run.
+Scheduled on Assets: a BartTorvik snapshot committed to Postgres (its date's season), or a CBBD silver
+build (its run's seasons), read from the triggering events' extras. A season without silver gets no gold
+(nothing to join the BartTorvik metrics to). A manual run without events rebuilds every silver season.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
-from airflow.sdk import dag, task
+import pendulum
+from airflow.sdk import dag, get_current_context, task
 
 from hoops.assets import BT_TEAM_METRICS_DAILY, CBBD_GOLD, CBBD_SILVER
 from hoops.cbbd.dagflow import crawl_and_wait
@@ -17,7 +17,7 @@ from hoops.cbbd.dagflow import crawl_and_wait
 @dag(
     dag_id="gold_refresh",
     schedule=(BT_TEAM_METRICS_DAILY | CBBD_SILVER),
-    start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+    start_date=pendulum.datetime(2024, 1, 1, tz="America/New_York"),  # the zone the UI shows
     catchup=False,
     max_active_runs=1,
     tags=["gold", "lake"],
@@ -27,18 +27,23 @@ def gold_refresh():
     @task(outlets=[CBBD_GOLD])
     def rebuild_gold() -> dict:
         from hoops import duckdb_catalog, settings, warehouse
-        from hoops.cbbd import gold, planner
+        from hoops.assets import seasons_named
+        from hoops.cbbd import gold
         from hoops.lake import open_lake
 
+        events = get_current_context().get("triggering_asset_events") or {}
         with warehouse.connect() as conn:  # a fresh warehouse gets its tables: gold reads them
             warehouse.migrate(conn)
         lake = open_lake()
-        season = planner.season_of(settings.today())
         with warehouse.exclusive(warehouse.LAKE_BUILD_LOCK, "building gold"):
-            tables = gold.build(lake, seasons=[season])
-        if settings.catalog_kind() == "duckdb":
+            with_silver = gold.silver_seasons(lake)  # listed inside the lock: a build may be adding one
+            named = seasons_named(events) if events else with_silver
+            seasons = [s for s in named if s in with_silver]
+            tables = gold.build(lake, seasons=seasons) if seasons else {}
+        if tables and settings.catalog_kind() == "duckdb":
             duckdb_catalog.refresh(lake)
-        return {"season": season, "rows": {k: v["rows"] for k, v in tables.items()}}
+        skipped = sorted(set(named) - set(seasons))
+        return {"seasons": seasons, "no_silver": skipped, "rows": {k: v["rows"] for k, v in tables.items()}}
 
     @task
     def gold_crawlers() -> list[str]:

@@ -17,7 +17,7 @@ from airflow.providers.amazon.aws.sensors.glue_crawler import GlueCrawlerSensor
 from airflow.sdk import Param, TriggerRule, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from hoops.assets import CBBD_GOLD, CBBD_SILVER
+from hoops.assets import CBBD_GOLD, CBBD_SILVER, silver_extra
 from hoops.cbbd.catalog import ENDPOINTS
 from hoops.settings import AWS_CONN_ID
 
@@ -166,7 +166,10 @@ def cbbd_tasks(kind: str) -> None:
         from hoops.cbbd import pipeline
 
         dag_id, run_id = _ids()
-        return {"tables": len(pipeline.build_silver(spec, dag_id=dag_id, run_id=run_id)["tables"])}
+        built = pipeline.build_silver(spec, dag_id=dag_id, run_id=run_id)
+        # gold_refresh rebuilds exactly these seasons.
+        get_current_context()["outlet_events"][CBBD_SILVER].extra = silver_extra(spec["seasons"], run_id)
+        return {"tables": len(built["tables"])}
 
     @task(outlets=[CBBD_GOLD])
     def gold(spec: dict[str, Any]) -> dict[str, Any]:
