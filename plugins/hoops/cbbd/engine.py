@@ -115,14 +115,17 @@ class Fetcher:
         asof: dt.date,
         run_id: str,
         is_final,
-        progress_every: int = 25,
+        progress_every_s: float = 10.0,
         force: bool = False,
         max_calls: int | None = None,
         count_call: Callable[[int | None], None] | None = None,
     ):
         self.client, self.lake, self.checkpoints = client, lake, checkpoints
         self.asof, self.run_id, self.is_final = asof, run_id, is_final
-        self.progress_every = progress_every
+        # A `progress` line at least every `progress_every_s` seconds or 10% of the batch, so a fetch task's
+        # log shows it working (calls, rows, rate, quota left, ETA) instead of silence until it returns.
+        self.progress_every_s = progress_every_s
+        self._last_progress = (0.0, 0)  # (monotonic time, requests done) of the last progress line
         self.force = force  # ask even what a final checkpoint says is done (debugging, repairs)
         self.max_calls = max_calls  # splits add calls the plan did not count: the budget holds anyway
         # Called with X-CallLimit-Remaining once per answered call, before anything else is done with the
@@ -138,11 +141,13 @@ class Fetcher:
 
     async def run(self, requests: list[Request]) -> FetchStats:
         self._started = time.monotonic()
+        self._last_progress = (self._started, 0)
         unique = list(dict.fromkeys(requests))
         self.stats.planned = len(unique)
         queue = deque(self._expand(unique))
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(max(1, self.client.concurrency))]
         await asyncio.gather(*workers)
+        self._log_progress(len(queue))
         self.stats.unfinished = len(queue) + self._interrupted
         self.stats.seconds = round(time.monotonic() - self._started, 3)
         if self.stats.quota_exhausted:
@@ -181,13 +186,16 @@ class Fetcher:
             finally:
                 self._in_flight -= 1
             done = self.stats.completed + self.stats.failed
-            if done and done % self.progress_every == 0:
+            last_at, last_done = self._last_progress
+            step = max(1, (done + len(queue)) // 10)
+            if time.monotonic() - last_at >= self.progress_every_s or done - last_done >= step:
                 self._log_progress(len(queue))
 
     def _log_progress(self, left: int) -> None:
         elapsed = time.monotonic() - self._started
         done = self.stats.completed + self.stats.failed
         rate = done / elapsed if elapsed else 0.0
+        self._last_progress = (time.monotonic(), done)
         emit(
             log,
             "progress",
@@ -196,6 +204,7 @@ class Fetcher:
             planned=done + left,
             left=left,
             calls=self.stats.calls,
+            rows=self.stats.rows_bronze,
             quota_left=self.stats.quota_remaining,
             rate_per_s=round(rate, 2),
             eta_s=round(left / rate, 1) if rate else None,
