@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from hoops.calendar import cbbd_season_window, season_of
 from hoops.cbbd import catalog
 from hoops.cbbd.planner import (
     WINDOW_DAYS,
@@ -21,8 +22,6 @@ from hoops.cbbd.planner import (
     incremental,
     is_final,
     plan,
-    season_of,
-    season_window,
     select_endpoints,
 )
 from hoops.cbbd.request import Request
@@ -33,7 +32,7 @@ FANOUT_SCOPES = ("game", "player")
 
 def context(season: int, teams: int = 362, conferences: int = 31, days: int = 150, games: int = 6000):
     """A realistic season as the lake would know it after /teams and /games."""
-    start, _ = season_window(season)
+    start, _ = cbbd_season_window(season)
     return SeasonContext(
         teams=[f"School {i:03d}" for i in range(teams)],
         conferences=[f"Conf {i:02d}" for i in range(conferences)],
@@ -146,7 +145,7 @@ def test_fanout_only_for_ids_given_otherwise_estimated():
 @pytest.mark.parametrize("season", [2016, 2024])  # 2016: a leap-year February
 def test_date_windows_tile_the_season_without_gap_or_overlap(season):
     p = plan(backfill([season]), list(WINDOWED), contexts={season: context(season)})
-    start, end = season_window(season)
+    start, end = cbbd_season_window(season)
     for name in WINDOWED:
         wins = windows_of([r for r in p.requests if r.endpoint == name], name)
         assert wins[0][0] == dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC)
@@ -500,4 +499,4 @@ def test_to_json_is_small_and_serialisable():
 def test_season_helpers():
     assert season_of(dt.date(2025, 11, 10)) == 2026
     assert season_of(dt.date(2026, 3, 1)) == 2026
-    assert season_window(2024) == (dt.date(2023, 11, 1), dt.date(2024, 4, 10))
+    assert cbbd_season_window(2024) == (dt.date(2023, 11, 1), dt.date(2024, 4, 10))

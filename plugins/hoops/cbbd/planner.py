@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hoops.calendar import cbbd_season_window, season_of
 from hoops.cbbd import catalog
 from hoops.cbbd.catalog import Endpoint
 from hoops.cbbd.request import Request
@@ -46,15 +47,8 @@ __all__ = [
     "incremental",
     "is_final",
     "plan",
-    "season_of",
-    "season_window",
     "select_endpoints",
 ]
-
-# The season window every date sweep covers: the earliest D1 openers are in the first week of November,
-# the title game is in the first week of April (its late tip is already the next day in UTC).
-SEASON_START = (11, 1)
-SEASON_END = (4, 10)
 
 DEFAULT_WINDOW_DAYS = 7
 """Days before the logical date that the incremental run re-reads for late corrections. `is_final` uses
@@ -110,16 +104,6 @@ _RANK.update({name: -10 + i for i, name in enumerate(("teams", *_WINDOW_ORDER))}
 
 # ---------------------------------------------------------------------------------------------------
 # Seasons and modes.
-
-
-def season_of(day: dt.date) -> int:
-    """Seasons are named by the spring year: 2025-11-10 belongs to 2026."""
-    return day.year + 1 if day.month >= 7 else day.year
-
-
-def season_window(season: int) -> tuple[dt.date, dt.date]:
-    """Nov 1 of the autumn to Apr 10 of the spring, both inclusive."""
-    return dt.date(season - 1, *SEASON_START), dt.date(season, *SEASON_END)
 
 
 @dataclass(frozen=True)
@@ -586,7 +570,7 @@ def _plan_season(
         if ids is None:
             if strategy == "game":
                 share = ((end - start).days + 1) / (
-                    (season_window(season)[1] - season_window(season)[0]).days + 1
+                    (cbbd_season_window(season)[1] - cbbd_season_window(season)[0]).days + 1
                 )
                 estimate, needs = math.ceil(ESTIMATED_GAMES * share), f"/games?season={season} is fetched"
             else:
@@ -648,10 +632,10 @@ def plan(
             b.concrete(ep, None, ep.name, TIER_REFERENCE, [{}])
 
     if isinstance(mode, Backfill):
-        spans = {s: season_window(s) for s in mode.seasons}
+        spans = {s: cbbd_season_window(s) for s in mode.seasons}
         plannable, rolling = selected, False
     else:
-        start, end = season_window(mode.season)
+        start, end = cbbd_season_window(mode.season)
         first, last = max(mode.window[0], start), min(mode.window[1], end)
         spans = {mode.season: (first, last)} if first <= last else {}
         if not spans:
@@ -797,7 +781,7 @@ def is_final(request: Request, today: dt.date, *, window_days: int = DEFAULT_WIN
         return ep.scope == "reference"
     if ep.season_param == "year":
         return today.year > request.season
-    return season_window(request.season)[1] < horizon
+    return cbbd_season_window(request.season)[1] < horizon
 
 
 def fanout_cost(
