@@ -20,15 +20,26 @@ def test_gold_builds_from_real_silver_with_the_declared_grain(bronze_lake, wareh
         (row,) = duckdb.sql(query.replace("$lake", str(bronze_lake))).fetchall()
         return row
 
-    teams, days, games = one(
-        "SELECT (SELECT count(DISTINCT team_id) FROM '$lake/silver/fct_game_teams/**/*.parquet'),"
+    teams, non_d1, d1_listed, days, games, vs_non_d1 = one(
+        "SELECT (SELECT count(DISTINCT team_id) FROM '$lake/silver/fct_game_teams/**/*.parquet'"
+        "        WHERE conference IS NOT NULL),"
+        " (SELECT count(DISTINCT team_id) FROM '$lake/silver/fct_game_teams/**/*.parquet'"
+        "        WHERE conference IS NULL),"
+        " (SELECT count(DISTINCT id) FROM '$lake/bronze/teams/season=2024/**/*.parquet'),"
         " (SELECT max(game_date) - min(game_date) + 1 FROM '$lake/silver/fct_games/**/*.parquet'),"
-        " (SELECT count(*) FROM '$lake/silver/fct_games/**/*.parquet')"
+        " (SELECT count(*) FROM '$lake/silver/fct_games/**/*.parquet'),"
+        " (SELECT count(*) FROM '$lake/silver/fct_games/**/*.parquet'"
+        "        WHERE home_conference IS NULL OR away_conference IS NULL)"
     )
-    assert teams > 0 and days > 0
-    assert totals["team_quality_daily"]["rows"] == teams * days
-    assert totals["game_features"]["rows"] == 2 * games
+    assert teams > 0 and days > 0 and non_d1 > 0 and vs_non_d1 > 0  # the replay has non-D1 opponents
+    assert teams == d1_listed  # D1 by the games' conferences = the API's D1 list of the season
+    assert totals["team_quality_daily"]["rows"] == teams * days  # D1 teams only
     assert totals["team_season_summary"]["rows"] == teams
+    assert totals["game_features"]["rows"] == 2 * games  # every game, non-D1 opponents included
+    (flagged,) = one(
+        "SELECT count(DISTINCT game_id) FROM '$lake/gold/game_features/**/*.parquet' WHERE NOT opponent_is_d1"
+    )
+    assert flagged == vs_non_d1
     assert all(figures["objects"] == 1 and figures["rows"] > 0 for figures in totals.values())
     (unmapped,) = one(
         "SELECT count(*) FROM '$lake/gold/team_quality_daily/**/*.parquet' WHERE team_id IS NULL"

@@ -8,9 +8,10 @@ The silver fixture is one small 2024 season, small enough to check by hand:
     11-10  3     2 Air Force 80 (neutral site)    3 Akron 75                  final
     11-10  4     5 Alabama 77 (1610→1620)         1 Abilene Chr. 70 (1510→1500) final
     11-12  5     99999 (not in the mapping) 50    3 Akron 60                  final
+    11-13  7     5 Alabama 90                     88888 (not D1: no conference) 50  final
     11-14  6     1 Abilene Chr.                   3 Akron                     scheduled
 
-Season days 11-06..11-14 (9) × 5 teams = 45 team-days.
+Season days 11-06..11-14 (9) × 5 D1 teams = 45 team-days; 88888 is in game-level gold only.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from hoops.lake import LocalLake
 
 SEASON = 2024
 D = dt.date
+CONFERENCE = {1: "WAC", 2: "MWC", 3: "MAC", 5: "SEC", 99999: "Ind"}  # 88888 has none: it is not D1
 
 
 def game(game_id, day, home, away, hp, ap, elo=(None, None, None, None), neutral=False, status="final"):
@@ -41,7 +43,11 @@ def game(game_id, day, home, away, hp, ap, elo=(None, None, None, None), neutral
         "neutral_site": neutral,
         "conference_game": False,
         "home_team_id": home,
+        "home_team": f"Team {home}",
+        "home_conference": CONFERENCE.get(home),
         "away_team_id": away,
+        "away_team": f"Team {away}",
+        "away_conference": CONFERENCE.get(away),
         "home_points": hp,
         "away_points": ap,
         "home_winner": None if hp is None else hp > ap,
@@ -84,6 +90,7 @@ def silver_rows() -> dict[str, list[dict]]:
         game(3, D(2023, 11, 10), 2, 3, 80, 75, neutral=True),
         game(4, D(2023, 11, 10), 5, 1, 77, 70, (1610, 1620, 1510, 1500)),
         game(5, D(2023, 11, 12), 99999, 3, 50, 60),
+        game(7, D(2023, 11, 13), 5, 88888, 90, 50),
         game(6, D(2023, 11, 14), 1, 3, None, None, status="scheduled"),
     ]
 
@@ -253,7 +260,8 @@ def test_game_features_use_only_what_was_known_before_tip_off(tmp_path, warehous
     changed["fct_ratings_elo"].append(
         {"season": SEASON, "team_id": 1, "elo": 1999.0, "asof": D(2023, 11, 10)}
     )
-    load_bt([("alabama", D(2023, 11, 10), 0.99, 1)])  # a same-day BartTorvik snapshot for the home side
+    # Later BartTorvik snapshots for both sides: snapshot D+1 already includes day D's games.
+    load_bt([(team, D(2023, 11, d), 0.99, 1) for team in ("alabama", "abilene-christian") for d in (11, 12)])
     build(tmp_path / "b", changed)
     after = game_sides(tmp_path / "b", 4)
 
@@ -269,7 +277,9 @@ def test_game_features_use_only_what_was_known_before_tip_off(tmp_path, warehous
     # And the values themselves: strictly-before ratings, pre-game Elo, record and rest from earlier games.
     assert (home["elo_pre"], home["opponent_elo_pre"]) == (1610, 1510)
     assert (away["adj_net_rating"], away["opponent_adj_net_rating"], away["srs"]) == (5.0, 10.0, 3.0)
-    assert (away["bt_barthag"], home["bt_barthag"]) == (0.40, 0.90)  # the 11-09 snapshots, not 11-10
+    # BartTorvik: the game day's own snapshot (11-10, ratings before any game of the day) when there is one,
+    # else the latest earlier one (Alabama's 11-09); never 11-11 or later.
+    assert (away["bt_barthag"], home["bt_barthag"]) == (0.45, 0.90)
     assert (home["wins_before"], home["losses_before"], home["rest_days"]) == (1, 0, 2)
     assert (away["wins_before"], away["avg_margin_before"], away["opponent_rest_days"]) == (1, 10.0, 2)
 
@@ -277,7 +287,12 @@ def test_game_features_use_only_what_was_known_before_tip_off(tmp_path, warehous
 def test_game_features_first_game_and_consensus_line(built):
     root, _ = built
     rows = {(r["game_id"], r["team_id"]): r for r in read(root, "game_features")}
-    assert len(rows) == 12  # 6 games × 2 sides, the scheduled one included
+    assert len(rows) == 14  # 7 games × 2 sides, the scheduled one and the one against a non-D1 team included
+    assert [(rows[7, t]["is_d1"], rows[7, t]["opponent_is_d1"]) for t in (5, 88888)] == [
+        (True, False),
+        (False, True),
+    ]
+    assert all(r["is_d1"] and r["opponent_is_d1"] for k, r in rows.items() if k[0] != 7)
     first = rows[1, 1]
     assert first["rest_days"] is None and first["wins_before"] == 0 and first["avg_margin_before"] is None
     assert (first["spread"], rows[1, 2]["spread"], first["over_under"]) == (-8.75, 8.75, 127.75)
@@ -369,3 +384,27 @@ def test_unreachable_warehouse_is_a_clear_error(tmp_path, monkeypatch):
 def test_warehouse_without_migrations_is_a_clear_error(tmp_path, warehouse_dsn):
     with pytest.raises(gold.GoldError, match="bt_team_metrics_daily does not exist"):
         build(tmp_path / "lake")
+
+
+def test_a_switcher_gets_the_conference_it_played_in_on_every_rebuild(tmp_path, warehouse_dsn):
+    """Stephen F. Austin 2023 style: Akron's rows name two conferences. Its conference games say WAC, its
+    latest (and a non-conference) game say Southland: gold picks WAC, whatever order silver's rows are in."""
+    load_bt()
+    rows = silver_rows()
+    for g in rows["fct_games"]:
+        side = "home" if g["home_team_id"] == 3 else "away" if g["away_team_id"] == 3 else None
+        if side is None:
+            continue
+        g["conference_game"] = g["game_id"] in (2, 5)
+        g[f"{side}_conference"] = "WAC" if g["conference_game"] else "Southland"
+    build(tmp_path / "a", rows)
+    rows["fct_games"].reverse()
+    build(tmp_path / "b", rows)
+    for root in (tmp_path / "a", tmp_path / "b"):
+        summary = {r["team_id"]: r["conference"] for r in read(root, "team_season_summary")}
+        assert summary == {1: "WAC", 2: "MWC", 3: "WAC", 5: "SEC", 99999: "Ind"}  # one row each, D1 only
+        daily = read(root, "team_quality_daily")
+        assert {r["conference"] for r in daily if r["cbbd_team_id"] == 3} == {"WAC"}
+    for table in ("team_season_summary", "team_quality_daily"):
+        key = f"gold/{table}/season={SEASON}/part-0000.parquet"
+        assert (tmp_path / "a" / key).read_bytes() == (tmp_path / "b" / key).read_bytes()

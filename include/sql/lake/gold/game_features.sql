@@ -1,7 +1,9 @@
 -- One row per game side with only what was known before tip-off, plus the result as labels.
--- Features come from strictly earlier games (by start time), ratings published before the game day and
+-- Features come from strictly earlier games (by start time), CBBD ratings published before the game day,
+-- the BartTorvik snapshot of the game day itself (snapshot D is the ratings before any game of day D), and
 -- the game's own pre-game Elo and betting lines; the game's result never reaches a feature column.
--- Scheduled games are included, with null labels.
+-- Scheduled games are included, with null labels; so are games against non-D1 teams, flagged by
+-- `is_d1` / `opponent_is_d1` (a side whose conference is null that season is outside Division I).
 WITH history AS (
     SELECT *,
            game_date - lag(game_date) OVER (PARTITION BY team_id ORDER BY start_date, game_id) AS rest_days,
@@ -12,7 +14,7 @@ WITH history AS (
     WINDOW before AS (PARTITION BY team_id ORDER BY start_date, game_id
                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
--- Ratings per side: the latest snapshot published before the game day.
+-- Ratings per side: the latest CBBD snapshot published before the game day; BartTorvik's of the day itself.
 rated AS (
     SELECT h.*,
            adj.offensive_rating AS adj_offensive_rating, adj.defensive_rating AS adj_defensive_rating,
@@ -22,7 +24,7 @@ rated AS (
     FROM history h
     ASOF LEFT JOIN silver_fct_ratings_adjusted adj ON adj.team_id = h.team_id AND h.game_date > adj.asof
     ASOF LEFT JOIN silver_fct_ratings_srs srs ON srs.team_id = h.team_id AND h.game_date > srs.asof
-    ASOF LEFT JOIN bt_team_daily bt ON bt.cbbd_team_id = h.team_id AND h.game_date > bt.snapshot_date
+    ASOF LEFT JOIN bt_team_daily bt ON bt.cbbd_team_id = h.team_id AND h.game_date >= bt.snapshot_date
 ),
 -- Consensus line over providers, in the home team's terms (a negative spread favours home); averaged in
 -- provider order so the floating-point result, and the file's bytes, never vary between runs.
@@ -32,7 +34,9 @@ lines AS (
     FROM silver_fct_lines
     GROUP BY game_id
 )
-SELECT t.season, t.game_id, t.game_date, t.team_id, t.opponent_id, t.is_home, t.neutral_site,
+SELECT t.season, t.game_id, t.game_date, t.team_id, t.opponent_id,
+       t.conference IS NOT NULL AS is_d1, t.opponent_conference IS NOT NULL AS opponent_is_d1,
+       t.is_home, t.neutral_site,
        t.rest_days, o.rest_days AS opponent_rest_days,
        t.elo_start AS elo_pre, o.elo_start AS opponent_elo_pre,
        t.wins_before, t.losses_before, t.avg_margin_before,
