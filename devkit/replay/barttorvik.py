@@ -20,7 +20,8 @@ from devkit.replay.barttorvik_teams import (
     timemachine_files,
 )
 from devkit.replay.response import NOT_FOUND, Response
-from hoops.barttorvik.calendar import FIRST_TIMEMACHINE_DATE, in_season, season_of, season_window
+from hoops.barttorvik.calendar import FIRST_TIMEMACHINE_DATE
+from hoops.calendar import bt_snapshot_window, in_bt_snapshot_window, season_of
 
 LIVE_PATH = re.compile(r"^/(\d{4})_team_results\.json$")
 TIMEMACHINE_PATH = re.compile(r"^/timemachine/team_results/(\d{8})_team_results\.json\.gz$")
@@ -58,7 +59,7 @@ class BartTorvikSource:
 
     def live(self, season: int) -> Response:
         """The season file as of today: through yesterday, or the final file once the season is over."""
-        start, end = season_window(season)
+        start, end = bt_snapshot_window(season)
         today = self.today()
         if today < start:
             return NOT_FOUND
@@ -68,7 +69,7 @@ class BartTorvikSource:
         real = timemachine_dir(self.samples_dir) / f"{day:%Y%m%d}_team_results.json.gz"
         if real.is_file():
             return Response(200, real.read_bytes(), GZIP_TYPE)
-        if day < FIRST_TIMEMACHINE_DATE or not in_season(day):
+        if day < FIRST_TIMEMACHINE_DATE or not in_bt_snapshot_window(day):
             return NOT_FOUND
         return Response(200, generated_gzip(self.samples_dir, day), GZIP_TYPE)
 

@@ -20,7 +20,7 @@ from statistics import NormalDist
 
 from devkit.replay.barttorvik_teams import Team
 from hoops.barttorvik import layout
-from hoops.barttorvik.calendar import season_of, season_window
+from hoops.calendar import bt_snapshot_window, season_of
 
 POWER_CONFERENCES = frozenset({"ACC", "B10", "B12", "BE", "SEC", "P12"})
 _NORMAL = NormalDist()
@@ -164,7 +164,7 @@ def _team_row(team: Team, season: int, days: int, conf_level: float, noise: Call
 def generate_rows(teams: Sequence[Team], day: dt.date) -> list[list]:
     """One 45-value row per team, ordered by T-Rank like the real files."""
     season = season_of(day)
-    days = (day - season_window(season)[0]).days
+    days = (day - bt_snapshot_window(season)[0]).days
     rng = random.Random(int(day.strftime("%Y%m%d")))
 
     def noise(sigma: float) -> float:

@@ -22,7 +22,7 @@ CBBD_GOLD = Asset(name="cbbd_gold", uri="hoops://lake/gold")
 
 def bt_extra(day: dt.date) -> dict[str, Any]:
     """The extra of a BartTorvik load event: the snapshot date and its season."""
-    from hoops.barttorvik.calendar import season_of
+    from hoops.calendar import season_of
 
     return {"snapshot_date": day.isoformat(), "seasons": [season_of(day)]}
 
@@ -38,7 +38,7 @@ def seasons_named(events: Mapping[Any, Iterable[Any]]) -> list[int]:
     An event without seasons in its extra (an older producer, a manual event) names its snapshot date's
     season if it has one, else nothing: never "the current season" by default.
     """
-    from hoops.barttorvik.calendar import season_of
+    from hoops.calendar import season_of
 
     found: set[int] = set()
     for batch in events.values():

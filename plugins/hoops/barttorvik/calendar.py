@@ -1,4 +1,4 @@
-"""What a snapshot date means at the source: its season, whether it is in season, and which file serves it.
+"""Which BartTorvik file serves a snapshot date (seasons and windows are in `hoops.calendar`).
 
 `snapshot_date` D means "ratings before any game of day D" (America/New_York). Today's snapshot comes
 from the live season file; a past D is rebuilt from the time-machine file dated D-1, because a file
@@ -10,25 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-# Regular season opens in early November; the title game is in early April.
-SEASON_START = (11, 1)
-SEASON_END = (4, 15)
+from hoops.calendar import season_of
+
 # The time machine starts with the 2014-15 season.
 FIRST_TIMEMACHINE_DATE = dt.date(2014, 11, 1)
-
-
-def season_of(day: dt.date) -> int:
-    """The season is named by its spring year: 2025-11-10 belongs to 2026."""
-    return day.year + 1 if day.month >= 7 else day.year
-
-
-def season_window(season: int) -> tuple[dt.date, dt.date]:
-    return dt.date(season - 1, *SEASON_START), dt.date(season, *SEASON_END)
-
-
-def in_season(day: dt.date) -> bool:
-    start, end = season_window(season_of(day))
-    return start <= day <= end
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from hoops import settings, warehouse
+from hoops import warehouse
 from hoops.barttorvik.artifacts import fetch_raw
 from hoops.barttorvik.calendar import FIRST_TIMEMACHINE_DATE
 from hoops.barttorvik.checks import DataCheckFailed
 from hoops.barttorvik.load import load, verify
 from hoops.barttorvik.runs import Skipped, plan
+from hoops.calendar import new_york_day
 from hoops.lake import open_lake
 
 __all__ = [
@@ -49,7 +49,7 @@ def resolve_snapshot_date(requested: str | None, logical_date: dt.datetime | Non
         except ValueError:
             raise InvalidRequest(f"snapshot_date {requested!r} is not a real calendar date") from None
     elif logical_date is not None:
-        day = logical_date.astimezone(ZoneInfo(settings.NEW_YORK)).date()
+        day = new_york_day(logical_date)
     else:
         day = today
     if day > today:

@@ -14,11 +14,11 @@ import psycopg
 from hoops import settings, warehouse
 from hoops.barttorvik import runs
 from hoops.barttorvik.artifacts import read_artifact
-from hoops.barttorvik.calendar import season_of
 from hoops.barttorvik.checks import DataCheckFailed, check_snapshot
 from hoops.barttorvik.layout import COLUMNS
 from hoops.barttorvik.parse import Reject, decode, parse_rows, split_record
 from hoops.barttorvik.teams import TeamMapping
+from hoops.calendar import season_of
 
 log = logging.getLogger(__name__)
 

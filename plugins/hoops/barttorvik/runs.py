@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 
 from hoops import warehouse
-from hoops.barttorvik.calendar import SEASON_END, SEASON_START, in_season, season_of
+from hoops.calendar import bt_snapshot_window, in_bt_snapshot_window, season_of
 
 PROVIDER, DATASET = "barttorvik", "team_results"
 _FIELDS = ("reason", "artifact_id", "source_url", "rows_loaded", "rows_quarantined", "deadletter_uri")
@@ -80,11 +80,9 @@ def _loaded_by(conn: psycopg.Connection, day: dt.date) -> str | None:
 
 
 def _skip_reason(conn: psycopg.Connection, day: dt.date, run_id: str, force: bool) -> str | None:
-    if not in_season(day):
-        return (
-            f"off-season: {day} is outside the season window "
-            f"({SEASON_START[0]:02d}-{SEASON_START[1]:02d} to {SEASON_END[0]:02d}-{SEASON_END[1]:02d})"
-        )
+    if not in_bt_snapshot_window(day):
+        start, end = bt_snapshot_window(season_of(day))
+        return f"off-season: {day} is outside the season window ({start:%m-%d} to {end:%m-%d})"
     loaded_by = _loaded_by(conn, day)
     if loaded_by and loaded_by != run_id and not force:
         return f"already loaded by run {loaded_by}; trigger with force=true to reprocess"
