@@ -22,6 +22,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from hoops import settings, warehouse
+from hoops.calendar import season_of
 from hoops.cbbd import budget, catalog, planner
 from hoops.cbbd.checkpoints import open_checkpoints
 from hoops.cbbd.context import season_context
@@ -60,7 +61,7 @@ def _whole(name: str, value: Any, low: int, high: int | None) -> int | None:
 
 
 def _seasons(value: Any, today: dt.date) -> list[int]:
-    last = planner.season_of(today)
+    last = season_of(today)
     if value is None or value == []:
         return [last]
     if not isinstance(value, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in value):
@@ -122,16 +123,16 @@ def validate_params(
         day = _day(params.get("date"), "date") or logical_date
         if day > today:
             raise InvalidRequest(f"date {day} is in the future (today is {today})")
-        if planner.season_of(day) < FIRST_SEASON:
+        if season_of(day) < FIRST_SEASON:
             raise InvalidRequest(
-                f"date {day} is in season {planner.season_of(day)}: CBBD data covers {FIRST_SEASON} to "
-                f"{planner.season_of(today)}"
+                f"date {day} is in season {season_of(day)}: CBBD data covers {FIRST_SEASON} to "
+                f"{season_of(today)}"
             )
         window = _whole("window_days", params.get("window_days"), 1, MAX_WINDOW_DAYS)
         spec.update(
             date=day.isoformat(),
             window_days=window or settings.cbbd_window_days(),
-            seasons=[planner.season_of(day)],
+            seasons=[season_of(day)],
             asof=day.isoformat(),
         )
     return spec
