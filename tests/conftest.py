@@ -23,17 +23,27 @@ os.environ.update(
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow.db'}",
-        "HOOPS_STATE_DIR": str(_HOME / "state"),
     }
 )
+# Nothing of the developer's shell (a deployment's settings, a real CBBD key) reaches a test: each test
+# names its warehouse and lake through the fixtures below, as the dev kit's local profile does.
 for var in (
     "HOOPS_POSTGRES_DSN",
     "HOOPS_LAKE_URI",
+    "HOOPS_PROFILE",
+    "HOOPS_DUCKDB_CATALOG",
     "HOOPS_TODAY",
     "HOOPS_BT_BASE_URL",
+    "CBBD_API_KEY",
+    "BEARER_TOKEN",
+    "CBBD_BASE_URL",
     "AIRFLOW_CONN_HOOPS_POSTGRES",
+    "AIRFLOW_CONN_CBBD_DEFAULT",
 ):
     os.environ.pop(var, None)
+os.environ.update(
+    {"HOOPS_STATE_DIR": str(_HOME / "state"), "HOOPS_CHECKPOINTS": "postgres", "HOOPS_CATALOG": "duckdb"}
+)
 sys.path.insert(0, str(ROOT / "plugins"))
 # The replay server's key has a large quota; a test of the free tier's default budget sets its own.
 os.environ["HOOPS_CBBD_MONTHLY_QUOTA"] = "1000000"

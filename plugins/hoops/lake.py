@@ -1,4 +1,4 @@
-"""The object store behind the lakehouse: `file://` by default, `s3://` in AWS.
+"""The object store behind the lakehouse: `file://` (local profiles, tests) or `s3://` (AWS).
 
 Keys are plain relative paths (`raw/barttorvik/...`). Writes are atomic: a local file is written to a
 temporary name in the same folder and renamed; an S3 PUT is atomic by itself. So a reader never sees a
@@ -134,8 +134,12 @@ class S3Lake(Lake):
 
 
 def open_lake(uri: str | None = None) -> Lake:
-    """The lake named by `HOOPS_LAKE_URI` (or `uri`)."""
-    uri = uri or settings.lake_uri()
+    """The lake named by `uri`, else by `HOOPS_LAKE_URI`; without either, LakeError naming the variable."""
+    if not uri:
+        try:
+            uri = settings.lake_uri()
+        except settings.ConfigError as exc:
+            raise LakeError(str(exc)) from None
     parsed = urlparse(uri)
     if parsed.scheme == "file":
         return LocalLake(Path(parsed.path))

@@ -1,7 +1,9 @@
 """The one place that reads configuration: environment variables first, then Airflow connections.
 
 Everything is read at call time (never at import or DAG-parse time), so tests and tasks see the
-environment of the moment.
+environment of the moment. The warehouse and the lake have no default: a deployment names them, and a
+local run gets them from the dev kit's profile (devkit/profile.py). Guessing (an embedded database, a
+folder on the worker's disk) would write data where nobody else reads it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,13 +23,17 @@ BROWSER_USER_AGENT = (
 DEFAULT_USER_AGENT = "hoops/0.1 (college-basketball data pipeline; polite, one request per file per day)"
 
 
+class ConfigError(RuntimeError):
+    """A required setting is missing or cannot be read; the message names what to set."""
+
+
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
 
 
 def state_dir() -> Path:
-    """Project-local, git-ignored folder for the embedded Postgres, the local lake and Airflow's home."""
+    """Local, git-ignored folder for derived files (the DuckDB catalog) and the dev kit's profiles."""
     return Path(_env("HOOPS_STATE_DIR", str(PROJECT_ROOT / ".state"))).resolve()
 
 
@@ -44,8 +51,64 @@ def sql_dir() -> Path:
 
 
 def lake_uri() -> str:
-    """`file:///…` (default: .state/lake) or `s3://bucket[/prefix]`."""
-    return _env("HOOPS_LAKE_URI") or (state_dir() / "lake").as_uri()
+    """`file:///…` or `s3://bucket[/prefix]` from env `HOOPS_LAKE_URI`; no default (see the module doc)."""
+    uri = _env("HOOPS_LAKE_URI")
+    if not uri:
+        raise ConfigError(
+            "no lake configured: set HOOPS_LAKE_URI (s3://bucket[/prefix] or file:///absolute/path). "
+            "For a local run use the dev kit (make demo, make run, .venv/bin/hoops ...), which sets it."
+        )
+    return uri
+
+
+WAREHOUSE_CONN_ID = "hoops_postgres"
+
+
+def airflow_connection(conn_id: str) -> Any:
+    """The Airflow connection `conn_id`, or None when it is not defined (or Airflow is not installed).
+
+    Any other failure of the lookup (a secrets backend refusing or down) raises ConfigError chained to
+    the cause: carrying on as if the connection were absent would write data to the wrong place.
+    """
+    try:
+        from airflow.sdk import BaseHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
+    except ImportError:
+        return None
+    try:
+        return BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return None
+    except Exception as exc:
+        raise ConfigError(
+            f"looking up the Airflow connection {conn_id!r} failed ({type(exc).__name__}); "
+            "fix the secrets backend or the connection, then retry"
+        ) from exc
+
+
+def warehouse_dsn() -> str:
+    """The warehouse: env `HOOPS_POSTGRES_DSN`, else the Airflow connection `hoops_postgres` (schema =
+    database); no default (see the module doc)."""
+    value = _env("HOOPS_POSTGRES_DSN")
+    if value:
+        return value
+    conn = airflow_connection(WAREHOUSE_CONN_ID)
+    if conn is None:
+        raise ConfigError(
+            f"no warehouse configured: create the Airflow connection {WAREHOUSE_CONN_ID!r} or set "
+            "HOOPS_POSTGRES_DSN. For a local run use the dev kit (make demo, make run, "
+            ".venv/bin/hoops ...), which sets it."
+        )
+    from psycopg.conninfo import make_conninfo
+
+    params = {
+        "host": conn.host,
+        "port": conn.port,
+        "user": conn.login,
+        "password": conn.password,
+        "dbname": conn.schema,
+    }
+    return make_conninfo(**{k: v for k, v in params.items() if v not in (None, "")})
 
 
 @dataclass(frozen=True)
@@ -105,20 +168,15 @@ def cbbd_api_key() -> str | None:
 
 
 def _cbbd_connection_key() -> str | None:
-    try:
-        from airflow.sdk import BaseHook
-    except ImportError:  # Airflow absent (plain CLI use)
-        return None
-    try:
-        conn = BaseHook.get_connection(CBBD_CONN_ID)
-    except Exception:  # not defined, or no Airflow context: no key from here
+    conn = airflow_connection(CBBD_CONN_ID)
+    if conn is None:
         return None
     if conn.password:
         return conn.password
     try:
         extra = conn.extra_dejson or {}
     except Exception:
-        return None
+        raise ConfigError(f"the extra of the Airflow connection {CBBD_CONN_ID!r} is not valid JSON") from None
     value = extra.get("api_key")
     return str(value) if value else None
 

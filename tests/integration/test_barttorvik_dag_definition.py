@@ -16,9 +16,10 @@ DAG_ID = "barttorvik_daily"
 
 
 def test_bundle_parses_without_errors_or_any_io(airflow_db, monkeypatch, tmp_path):
-    """Parsing must not touch the network, the warehouse, the lake or the embedded database."""
+    """Parsing must not touch the network, the warehouse, the lake or an Airflow connection."""
     from airflow.dag_processing.dagbag import BundleDagBag
 
+    import hoops.settings
     import hoops.warehouse
 
     def forbidden(*args, **kwargs):
@@ -26,7 +27,7 @@ def test_bundle_parses_without_errors_or_any_io(airflow_db, monkeypatch, tmp_pat
 
     monkeypatch.setattr(socket.socket, "connect", forbidden)
     monkeypatch.setattr(hoops.warehouse, "connect", forbidden)
-    monkeypatch.setattr(hoops.warehouse, "start_embedded", forbidden)
+    monkeypatch.setattr(hoops.settings, "airflow_connection", forbidden)
     monkeypatch.setenv("HOOPS_STATE_DIR", str(tmp_path / "state"))
     bag = BundleDagBag(dag_folder=str(ROOT / "dags"), bundle_path=ROOT / "dags", bundle_name="dags-folder")
     assert bag.import_errors == {}
@@ -98,7 +99,7 @@ def test_todays_run_reads_the_live_file(dagbag, warehouse_dsn, lake_root, monkey
 
 
 def test_airflow_backfill_plans_one_run_per_day_each_read_from_the_time_machine(
-    dagbag, warehouse_dsn, replay
+    dagbag, warehouse_dsn, lake_root, replay
 ):
     """`airflow backfill create` over a range: the runs Airflow plans map to time-machine files D-1."""
     from airflow.models.backfill import ReprocessBehavior, _do_dry_run
