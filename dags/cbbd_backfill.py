@@ -30,6 +30,19 @@ PARAMS = {
         title="Seasons",
         description="Seasons by their spring year (2024 = 2023-24). None picked: the current season.",
     ),
+    "all_seasons": Param(
+        False,
+        type="boolean",
+        title="All seasons",
+        description="Every season CBBD covers, 2003 to the current one (the Seasons pick is ignored). The "
+        "run spends at most its budget and the next run resumes: see the summary for what remains.",
+    ),
+    "oldest_first": Param(
+        False,
+        type="boolean",
+        title="Oldest season first",
+        description="Spend the budget on the oldest seasons first (default: the newest first).",
+    ),
     "include_fanout": Param(
         False,
         type="boolean",

@@ -42,7 +42,15 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # The trigger params of each CBBD DAG (their Param declarations; a test keeps the two the same).
 PARAM_NAMES = {
-    "backfill": {"seasons", "endpoints", "include_fanout", "force", "max_calls"},
+    "backfill": {
+        "seasons",
+        "all_seasons",
+        "oldest_first",
+        "endpoints",
+        "include_fanout",
+        "force",
+        "max_calls",
+    },
     "incremental": {"date", "window_days", "endpoints", "force", "max_calls"},
 }
 
@@ -118,7 +126,11 @@ def validate_params(
         "asof": logical_date.isoformat(),
     }
     if kind == "backfill":
-        spec["seasons"] = _seasons(params.get("seasons"), today)
+        if params.get("all_seasons"):  # newest first by default: the seasons people query most
+            spec["seasons"] = list(range(FIRST_SEASON, season_of(today) + 1))
+        else:
+            spec["seasons"] = _seasons(params.get("seasons"), today)
+        spec["newest_first"] = not params.get("oldest_first")
     else:
         day = _day(params.get("date"), "date") or logical_date
         if day > today:
@@ -216,22 +228,8 @@ def plan_stage(
     }
     if todo == []:
         return save_result(dag_id, run_id, f"plan-{stage}", result)
-    mode = mode_of(spec)
-    done = set() if spec["force"] else {f"{e}/{h}" for e, h in store.done_keys()}
-    contexts = {s: season_context(lake, s) for s in spec["seasons"]}
-    plan = planner.plan(
-        mode,
-        todo,
-        include_fanout=spec["include_fanout"],
-        done=done,
-        contexts=contexts,
-        max_calls=left,
-        today=dt.date.fromisoformat(spec["asof"]),
-        last_read=None if spec["force"] or spec["kind"] == "backfill" else store.last_reads(),
-        newest_first=spec.get("newest_first", True),
-        budget_why=why,
-    )
-    log.info("%s plan, %s:\n%s", stage, mode.describe(), planner.format_plan(plan))
+    plan = _plan(spec, todo, left, why, store, lake)
+    log.info("%s plan, %s:\n%s", stage, plan.mode, planner.format_plan(plan))
     requests = plan.requests
     # Sized by work: a mapped task costs seconds to start, so a batch carries at least MIN_BATCH_CALLS
     # requests; the cap on batches keeps a huge plan under Airflow's max_map_length.
@@ -270,6 +268,32 @@ def plan_stage(
     return save_result(dag_id, run_id, f"plan-{stage}", result)
 
 
+def _plan(
+    spec: dict[str, Any], todo: str | list[str], left: int | None, why: str | None, store: Any, lake: Any
+) -> planner.Plan:
+    """The planner fed with what the checkpoints and the lake know (nothing when `store`/`lake` is None)."""
+    incremental = spec["kind"] == "incremental" and not spec["force"]
+    return planner.plan(
+        mode_of(spec),
+        todo,
+        include_fanout=spec["include_fanout"],
+        done=set() if spec["force"] or store is None else {f"{e}/{h}" for e, h in store.done_keys()},
+        contexts={s: season_context(lake, s) for s in spec["seasons"]} if lake is not None else {},
+        max_calls=left,
+        today=dt.date.fromisoformat(spec["asof"]),
+        last_read=store.last_reads() if incremental and store is not None else None,
+        newest_first=spec.get("newest_first", True),
+        budget_why=why,
+    )
+
+
+def preview(spec: dict[str, Any], *, store: Any = None, lake: Any = None) -> planner.Plan:
+    """What a run of `spec` would plan first, with no call and nothing written: `hoops plan` prints it.
+    Without a checkpoint store (no warehouse yet) it plans as a first run would."""
+    run_budget, why = _run_budget(spec, dag_id="", run_id="", stage="pass1", store=store)
+    return _plan(spec, spec["endpoints"], run_budget, why, store, lake)
+
+
 def _run_budget(
     spec: dict[str, Any], *, dag_id: str, run_id: str, stage: str, store: Any
 ) -> tuple[int | None, str | None]:
@@ -284,7 +308,7 @@ def _run_budget(
     pick = budget.daily if spec["kind"] == "incremental" else budget.whole
     chosen = pick(
         dt.date.fromisoformat(spec["asof"]),
-        store.quota(),
+        store.quota() if store is not None else None,
         settings.cbbd_monthly_quota(),
         settings.cbbd_reserve(),
     )
