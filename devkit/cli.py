@@ -179,7 +179,7 @@ def cmd_one(args: argparse.Namespace) -> int:
     from hoops.cbbd.checkpoints import PostgresCheckpoints, open_checkpoints
     from hoops.cbbd.engine import Fetcher
     from hoops.cbbd.request import Request
-    from hoops.http import ApiClient
+    from hoops.cbbd.client import ApiClient
     from hoops.lake import open_lake
 
     try:

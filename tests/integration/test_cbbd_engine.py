@@ -17,7 +17,7 @@ from hoops.cbbd import catalog
 from hoops.cbbd.checkpoints import PostgresCheckpoints
 from hoops.cbbd.engine import Fetcher, QuotaStop, split_window
 from hoops.cbbd.request import Request
-from hoops.http import ApiClient
+from hoops.cbbd.client import ApiClient
 from hoops.lake import open_lake
 
 FAKE_KEY = "hoops-test-key-9f8e7d6c5b4a"

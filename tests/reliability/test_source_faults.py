@@ -267,7 +267,7 @@ def _fetch(server, lake_root, requests, asof):
     from hoops.cbbd import planner
     from hoops.cbbd.checkpoints import PostgresCheckpoints
     from hoops.cbbd.engine import Fetcher
-    from hoops.http import ApiClient
+    from hoops.cbbd.client import ApiClient
     from hoops.lake import open_lake
 
     async def go():

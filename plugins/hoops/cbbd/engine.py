@@ -20,9 +20,9 @@ from typing import Any
 
 from hoops.cbbd import bronze, catalog, raw
 from hoops.cbbd.checkpoints import Checkpoint, CheckpointConflict, CheckpointStore
+from hoops.cbbd.client import ApiClient, ApiError, AuthError, QuotaExhausted
 from hoops.cbbd.request import Request
 from hoops.events import emit
-from hoops.http import ApiClient, ApiError, AuthError, QuotaExhausted
 from hoops.lake import Lake
 
 log = logging.getLogger(__name__)

@@ -25,11 +25,11 @@ from hoops import settings, warehouse
 from hoops.calendar import season_of
 from hoops.cbbd import budget, catalog, planner
 from hoops.cbbd.checkpoints import open_checkpoints
+from hoops.cbbd.client import KEY_HINT, ApiClient
 from hoops.cbbd.context import season_context
 from hoops.cbbd.engine import Fetcher, FetchStats, QuotaStop
 from hoops.cbbd.request import Request
 from hoops.events import emit
-from hoops.http import KEY_HINT, ApiClient
 from hoops.lake import open_lake, safe_segment
 
 log = logging.getLogger(__name__)

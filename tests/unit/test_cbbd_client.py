@@ -18,7 +18,7 @@ import pytest
 import respx
 
 from hoops import settings
-from hoops.http import (
+from hoops.cbbd.client import (
     ApiClient,
     ApiError,
     ApiResponse,
