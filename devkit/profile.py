@@ -115,7 +115,9 @@ def environment(name: str, *, airflow: bool = False) -> dict[str, str]:
     """
     prof = Profile(name)
     prof.root.mkdir(parents=True, exist_ok=True)
-    preset = {} if name == OFFLINE else {k: v for k, v in os.environ.items() if v}
+    # The shell's settings count for live only, and not when another profile put them there.
+    inherited = name == LIVE and os.environ.get("HOOPS_PROFILE", name) == name
+    preset = {k: v for k, v in os.environ.items() if v} if inherited else {}
     server = None
     dsn = preset.get("HOOPS_POSTGRES_DSN")
     if not dsn:

@@ -4,6 +4,9 @@ writes nothing anywhere; the dev kit's profiles are the only way to the embedded
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +62,66 @@ def test_a_failing_connection_lookup_fails_the_first_task_as_such(dagbag, nowher
     assert "hoops-worker may not read hoops_postgres" in log  # the cause, chained
     assert "no warehouse configured" not in log  # not mistaken for an absent connection
     assert not (nowhere / "lake").exists() and not (nowhere / "state").exists()
+
+
+@pytest.fixture
+def state(monkeypatch):
+    """A state folder of its own (where the embedded server's user can reach it), stopped at the end."""
+    from devkit import profile
+
+    root = Path(tempfile.mkdtemp(prefix="hoops-profiles-"))
+    root.chmod(0o755)
+    monkeypatch.setenv("HOOPS_STATE_DIR", str(root))
+    for name in ("HOOPS_POSTGRES_DSN", "HOOPS_LAKE_URI", "HOOPS_PROFILE", "HOOPS_DUCKDB_CATALOG"):
+        monkeypatch.delenv(name, raising=False)
+    yield root
+    profile.stop_postgres()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def use(monkeypatch, name: str) -> dict[str, str]:
+    """Profile `name` for this test, as `profile.apply` does for a CLI process."""
+    from devkit import profile
+
+    env = profile.environment(name)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+def test_offline_and_live_profiles_share_no_state_and_the_shell_counts_for_live_only(state, monkeypatch):
+    from devkit import profile
+
+    monkeypatch.setenv("HOOPS_LAKE_URI", "s3://a-real-bucket")
+    offline, live = profile.environment("offline"), profile.environment("live")
+    assert offline["HOOPS_LAKE_URI"] == (state / "offline" / "lake").as_uri()  # replay data: never s3
+    assert live["HOOPS_LAKE_URI"] == "s3://a-real-bucket"
+    for key in ("HOOPS_POSTGRES_DSN", "HOOPS_DUCKDB_CATALOG", "HOOPS_PROFILE"):
+        assert offline[key] != live[key], key
+    assert "/hoops_offline?" in offline["HOOPS_POSTGRES_DSN"]
+    assert "/hoops_live?" in live["HOOPS_POSTGRES_DSN"]
+    monkeypatch.setenv("HOOPS_PROFILE", "offline")  # a process already on offline: live inherits nothing
+    monkeypatch.setenv("HOOPS_POSTGRES_DSN", offline["HOOPS_POSTGRES_DSN"])
+    assert profile.environment("live")["HOOPS_POSTGRES_DSN"] == live["HOOPS_POSTGRES_DSN"]
+
+
+def test_a_real_source_run_after_an_offline_one_fetches_everything(dagbag, state, monkeypatch):
+    """The offline run's "final" checkpoints live in the offline profile: the live one asks for everything."""
+    from devkit.replay import ReplayServer
+    from hoops.cbbd import summary
+    from hoops.lake import open_lake
+
+    monkeypatch.setenv("HOOPS_TODAY", "2025-01-15")  # season 2024 is over: every checkpoint is final
+    monkeypatch.setenv("HOOPS_CBBD_RPS", "0")
+    conf = {"seasons": [2024], "endpoints": ["conferences", "teams", "venues"]}
+    used = {}
+    for name, key in (("offline", "offline-replay-key"), ("live", "real-key-of-the-source")):
+        with ReplayServer(cbbd_scale=0.03, cbbd_api_key=key) as source:
+            use(monkeypatch, name)
+            monkeypatch.setenv("CBBD_BASE_URL", source.base_url)
+            monkeypatch.setenv("CBBD_API_KEY", key)
+            run(dagbag, "cbbd_backfill", dt.datetime(2025, 1, 15, 10, tzinfo=dt.UTC), conf)
+            found = summary.latest(open_lake(), "cbbd_backfill")
+            used[name] = (found["calls_planned"], found["calls_used"], len(source.requests))
+    assert used["offline"][1] > 0
+    assert used["live"] == used["offline"]  # same plan, every call made again, all to the real source
