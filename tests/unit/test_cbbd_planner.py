@@ -12,6 +12,7 @@ import pytest
 
 from hoops.calendar import cbbd_season_window, season_of
 from hoops.cbbd import catalog
+from hoops.cbbd.plan import TIER_NAMES
 from hoops.cbbd.planner import (
     WINDOW_DAYS,
     SeasonContext,
@@ -474,16 +475,31 @@ def test_replan_after_reference_endpoints_makes_pending_groups_concrete():
     assert not {r.key for r in again.requests} & {r.key for r in first.requests}
 
 
-def test_format_plan_lists_every_endpoint_with_its_count_and_the_total():
+def test_format_plan_sums_each_kind_of_request_and_lists_endpoints_on_request():
     p = plan(backfill([2024]), contexts={2024: context(2024)})
     text = format_plan(p)
-    for name, calls in p.by_endpoint().items():
-        assert re.search(rf"^{name}\s+{calls}\b", text, re.M), name
-    assert re.search(rf"^total\s+{p.total_calls}\b", text, re.M)
+    kinds = {}
+    for g in p.groups:
+        kinds[g.tier] = kinds.get(g.tier, 0) + g.calls
+    for tier, calls in kinds.items():
+        assert re.search(rf"^{TIER_NAMES[tier]}\s+{calls:,}\s", text, re.M), TIER_NAMES[tier]
+    assert re.search(rf"^total\s+{p.total_calls:,}\b", text, re.M)
     assert "backfill seasons 2024" in text and "lineups_game" in text  # skipped, with the reason
+    detailed = format_plan(p, by_endpoint=True)
+    for name, calls in p.by_endpoint().items():
+        assert re.search(rf"^{name}\s+{calls}\b", detailed, re.M), name
 
     cut = format_plan(plan(backfill([2024]), max_calls=500))
     assert "CUT:" in cut and "~" in cut
+
+
+def test_the_whole_history_plan_fits_on_one_screen():
+    """24 seasons, every kind of request, a budget cut: still one line per kind, not one per season."""
+    seasons = range(2003, 2027)
+    text = format_plan(plan(backfill(seasons), max_calls=900))
+    assert len(text.splitlines()) <= 40 and max(map(len, text.splitlines())) <= 120
+    assert re.search(r"^day\s+\S*\s+~[\d,]+\s+2003, 2006-2026\s+plays_date", text, re.M)
+    assert "backfill seasons 2003-2026" in text and "CUT:" in text
 
 
 def test_to_json_is_small_and_serialisable():

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 from hoops.cbbd.checkpoints import Quota
+from hoops.cbbd.plan import Group
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,36 @@ def runs_needed(calls_owed: int, per_run: int | None, monthly_quota: int) -> dic
     if per_run:
         out["runs"] = math.ceil(calls_owed / per_run)
     return out
+
+
+def apply_budget(groups: list[Group], max_calls: int | None) -> tuple[list[Group], list[Group], str | None]:
+    """Keep whole groups in priority order until the next one does not fit; the rest is deferred.
+
+    A group larger than the whole budget could never fit, so it is split to make progress instead.
+    """
+    if max_calls is None:
+        return groups, [], None
+    kept: list[Group] = []
+    used = 0
+    for i, g in enumerate(groups):
+        if used + g.calls <= max_calls:
+            kept.append(g)
+            used += g.calls
+            continue
+        deferred = groups[i + 1 :]
+        stopped = f"{g.label} needs {g.calls}"
+        if g.calls > max_calls and used < max_calls:
+            head, tail = g.split(max_calls - used)
+            kept.append(head)
+            deferred.insert(0, tail)
+            stopped = f"{g.label} is larger than the whole budget ({g.calls}), split after {head.calls}"
+            used = max_calls
+        else:
+            deferred.insert(0, g)
+        left = sum(d.calls for d in deferred)
+        reason = (
+            f"budget of {max_calls} calls: {used} planned, stopped at a group boundary ({stopped}); "
+            f"{len(deferred)} group(s), {left} calls deferred to the next run"
+        )
+        return kept, deferred, reason
+    return kept, [], None

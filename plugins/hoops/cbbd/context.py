@@ -11,7 +11,7 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hoops.cbbd.planner import SeasonContext
+from hoops.cbbd.plan import SeasonContext
 from hoops.lake import Lake
 
 
