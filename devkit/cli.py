@@ -1,11 +1,18 @@
-"""`python -m hoops …`: the human entry points (demo, run, replay server, embedded database, ad-hoc SQL)."""
+"""`hoops …`: the human entry points (demo, run, replay server, embedded database, ad-hoc SQL).
+
+Results go to stdout and nothing else does (`hoops sql … > file` holds only the rows); progress notes and,
+with --verbose, library logs and warnings go to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
+import sys
 import time
+import warnings
 from zoneinfo import ZoneInfo
 
 from devkit import cli_cbbd, profile
@@ -136,35 +143,38 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    """Print the CBBD plan for seasons or an incremental date without calling the API."""
-    from hoops.cbbd import planner
+    """Print the plan a run would make first, its budget included, without calling the API (the same
+    pipeline.preview the DAG's plan task runs)."""
+    from hoops.cbbd import pipeline, planner
 
+    params: dict = {"max_calls": args.max_calls}
+    if args.endpoints != "all":
+        params["endpoints"] = args.endpoints.split(",")
     if args.incremental:
         if not args.date:
             raise SystemExit("--incremental needs --date YYYY-MM-DD")
-        mode = planner.incremental(dt.date.fromisoformat(args.date), args.window_days)
-    elif args.season:
-        mode = planner.backfill(args.season)
-    else:
-        raise SystemExit("give --season S (repeatable) or --incremental --date D")
-    done: set[str] = set()
+        kind, logical = "incremental", dt.date.fromisoformat(args.date)
+        params.update(date=args.date, window_days=args.window_days)
+    else:  # no --season: the whole history, as `make backfill` with no season
+        kind, logical = "backfill", settings.today()
+        params.update({"seasons": args.season} if args.season else {"all_seasons": True})
+        params.update(oldest_first=args.oldest_first, include_fanout=args.include_fanout)
+    try:
+        spec = pipeline.validate_params(params, kind=kind, logical_date=logical, today=settings.today())
+    except pipeline.InvalidRequest as exc:
+        raise SystemExit(str(exc)) from None
     profile.apply(profile.chosen(args.offline))
+    store = lake = None
     try:
         from hoops.cbbd.checkpoints import open_checkpoints
+        from hoops.lake import open_lake
 
-        done = {f"{e}/{h}" for e, h in open_checkpoints().done_keys()}
+        store, lake = open_checkpoints(), open_lake()
+        store.quota()  # reachable, and migrated
     except Exception as exc:  # no warehouse yet: plan as a first run, and say so
+        store = lake = None
         print(f"(checkpoints not read: {type(exc).__name__}; planning as a first run)")
-    endpoints = "all" if args.endpoints == "all" else args.endpoints.split(",")
-    plan = planner.plan(
-        mode,
-        endpoints,
-        include_fanout=args.include_fanout,
-        done=frozenset(done),
-        max_calls=args.max_calls,
-        today=settings.today(),
-    )
-    print(planner.format_plan(plan))
+    print(planner.format_plan(pipeline.preview(spec, store=store, lake=lake), by_endpoint=args.by_endpoint))
     return 0
 
 
@@ -177,9 +187,9 @@ def cmd_one(args: argparse.Namespace) -> int:
     from devkit.replay import ReplayServer
     from hoops.cbbd import planner
     from hoops.cbbd.checkpoints import PostgresCheckpoints, open_checkpoints
+    from hoops.cbbd.client import ApiClient
     from hoops.cbbd.engine import Fetcher
     from hoops.cbbd.request import Request
-    from hoops.cbbd.client import ApiClient
     from hoops.lake import open_lake
 
     try:
@@ -245,6 +255,32 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+VERBOSE_HELP = "show library logs and warnings (on stderr)"
+
+
+def quiet_libraries(verbose: bool) -> None:
+    """Library logs and warnings on stderr with --verbose, else nowhere: stdout is for results only."""
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO if verbose else logging.CRITICAL + 1,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    if not verbose:
+        warnings.simplefilter("ignore")
+        os.environ.setdefault("PYTHONWARNINGS", "ignore")  # the airflow commands we start, too
+
+
+class _Command(argparse.ArgumentParser):
+    """A subcommand's parser: takes --verbose after the command name too."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
+        )
+
+
 def add_profile_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--offline",
@@ -254,8 +290,9 @@ def add_profile_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hoops", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="hoops", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Command)
     demo = sub.add_parser("demo", help="run barttorvik_daily offline for a few dates and report")
     demo.add_argument("--dates", nargs="+", default=list(DEMO_DATES), metavar="YYYY-MM-DD")
     demo.set_defaults(func=cmd_demo)
@@ -263,13 +300,19 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--date", help="snapshot date (default: today in New York)")
     run.set_defaults(func=cmd_run)
     plan = sub.add_parser("plan", help="print the CBBD request plan and its call count (no API call)")
-    plan.add_argument("--season", type=int, action="append", help="a season (spring year); repeatable")
+    plan.add_argument(
+        "--season", type=int, action="append", help="a season (spring year); repeatable; none: every season"
+    )
+    plan.add_argument("--oldest-first", action="store_true", help="backfill the oldest seasons first")
+    plan.add_argument("--by-endpoint", action="store_true", help="also the calls of each endpoint")
     plan.add_argument("--incremental", action="store_true", help="plan the daily run for --date")
     plan.add_argument("--date", help="logical date of the incremental run (YYYY-MM-DD)")
-    plan.add_argument("--window-days", type=int, default=7, help="rolling window of the incremental run")
+    plan.add_argument("--window-days", type=int, help="rolling window (default: HOOPS_CBBD_WINDOW_DAYS, 7)")
     plan.add_argument("--endpoints", default="all", help="comma-separated catalog names, or all")
     plan.add_argument("--include-fanout", action="store_true", help="plan per-game / per-player endpoints")
-    plan.add_argument("--max-calls", type=int, help="call budget: the plan is cut at a clean boundary")
+    plan.add_argument(
+        "--max-calls", type=int, help="call budget (default: the run's share of the quota); cut at a boundary"
+    )
     plan.set_defaults(func=cmd_plan)
     one = sub.add_parser("one", help="fetch one CBBD endpoint (raw, bronze, checkpoint) for debugging")
     one.add_argument("--endpoint", required=True, help="catalog name, e.g. games, plays_date")
@@ -294,5 +337,5 @@ def main(argv: list[str] | None = None) -> int:
         add_profile_flag(command)
     cli_cbbd.register(sub)
     args = parser.parse_args(argv)
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    quiet_libraries(args.verbose)
     return args.func(args)

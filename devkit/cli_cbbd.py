@@ -74,7 +74,34 @@ def summary_report(dag_id: str) -> str:
         f"duplicates {found['duplicates']}",
         "  rows: " + ", ".join(f"{k} {v}" for k, v in sorted(found["rows_by_table"].items())),
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + budget_lines(found))
+
+
+def budget_lines(found: dict) -> list[str]:
+    """The budget, why planned and used calls differ, and what is still owed (with the runs it needs)."""
+    out = []
+    if (budget := found.get("budget") or {}).get("calls") is not None:
+        out.append(f"  budget {budget['calls']} calls ({budget.get('why')})")
+    causes = {
+        k: v for k, v in (found.get("calls_explained") or {}).items() if v and k not in ("planned", "used")
+    }
+    if causes:
+        out.append("  planned vs used: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in causes.items()))
+    if found.get("owed"):
+        owed = ", ".join(
+            f"{o['endpoint']} {'/'.join(map(str, o['seasons'][:3]))}{'…' if len(o['seasons']) > 3 else ''}"
+            f" ({'~' if o.get('estimated') else ''}{o['calls']})"
+            for o in found["owed"][:6]
+        )
+        more = f" and {len(found['owed']) - 6} more" if len(found["owed"]) > 6 else ""
+        left = found.get("remaining") or {}
+        out.append(f"  still owed: {owed}{more}")
+        calls, runs, months = left.get("calls", found["calls_deferred"]), left.get("runs"), left.get("months")
+        out.append(
+            f"  remaining {calls} calls: about {runs} more runs at this budget, {months} months at the "
+            "monthly quota; run it again to resume"
+        )
+    return out
 
 
 def gold_report() -> str:
@@ -133,12 +160,12 @@ def gold_report() -> str:
 def cmd_backfill(args: argparse.Namespace) -> int:
     from devkit import local
 
-    seasons = args.season or [2024]
+    # No season: the whole history, newest first, within the budget; the next run resumes.
+    conf = {"seasons": args.season} if args.season else {"all_seasons": True}
+    conf.update(max_calls=args.max_calls, oldest_first=args.oldest_first)
     with cbbd_env(args.offline) as env:
         local.migrate_metadata(env)
-        code = run_dag(
-            env, "cbbd_backfill", settings.today(), {"seasons": seasons, "max_calls": args.max_calls}
-        )
+        code = run_dag(env, "cbbd_backfill", settings.today(), conf)
     print(summary_report("cbbd_backfill"))
     return code
 
@@ -171,7 +198,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     backfill = sub.add_parser("backfill", help="run cbbd_backfill through Airflow (replay server if offline)")
-    backfill.add_argument("--season", type=int, action="append", help="a season (spring year); repeatable")
+    backfill.add_argument(
+        "--season", type=int, action="append", help="a season (spring year); repeatable; none: every season"
+    )
+    backfill.add_argument("--oldest-first", action="store_true", help="spend the budget on old seasons first")
     backfill.add_argument("--max-calls", type=int, help="call budget for the run")
     backfill.add_argument("--offline", action="store_true", help="use the replay server even with a key")
     backfill.set_defaults(func=cmd_backfill)
