@@ -1,4 +1,4 @@
-"""`python -m hoops backfill | incremental | validate | lake`: the CBBD DAGs run locally through Airflow.
+"""`hoops backfill | incremental | validate`: the CBBD DAGs run locally through Airflow.
 
 Without a CBBD key (or with `--offline`) the DAGs talk to the replay server, so everything works on a
 machine with no network; with `CBBD_API_KEY` set they call the real API.

@@ -7,6 +7,7 @@ CLI so what it prints is what a user would type.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -31,12 +32,12 @@ def airflow_env(name: str, extra: dict[str, str] | None = None) -> dict[str, str
 
 
 def airflow(args: list[str], env: dict[str, str], *, quiet: bool = False) -> subprocess.CompletedProcess:
-    """Run the `airflow` CLI of this virtualenv."""
+    """Run the `airflow` CLI of this virtualenv. Its output is a log, so it goes to stderr (stdout is
+    for results); `quiet` drops it unless the CLI runs with --verbose."""
     exe = Path(sys.executable).with_name("airflow")
-    out = subprocess.DEVNULL if quiet else None
-    return subprocess.run(
-        [str(exe), *args], env=env, stdout=out, stderr=subprocess.STDOUT if quiet else None, check=False
-    )
+    shown = not quiet or logging.getLogger().isEnabledFor(logging.INFO)
+    out = sys.stderr if shown else subprocess.DEVNULL
+    return subprocess.run([str(exe), *args], env=env, stdout=out, stderr=out, check=False)
 
 
 def migrate_metadata(env: dict[str, str]) -> None:

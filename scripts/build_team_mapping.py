@@ -1,6 +1,6 @@
 """Build include/data/team_mapping.json: every BartTorvik team spelling -> canonical team_id + CBBD id.
 
-Run from the project root:  PYTHONPATH=plugins .venv/bin/python scripts/build_team_mapping.py [--check]
+Run from the project root:  .venv/bin/python scripts/build_team_mapping.py [--check]
 
 Why a script and not hand edits: the mapping is derived from the saved samples, and every match is
 re-verified on each run instead of trusted once:

@@ -1,8 +1,8 @@
 """The local catalog: a DuckDB file with one view per silver and gold table over the lake's Parquet.
 
-The offline counterpart of the Glue catalog: `duckdb .state/lake.duckdb` (or `python -m hoops sql`)
-and `SELECT * FROM gold.team_quality_daily` works without knowing the folder layout. Views read the files
-at query time, so the catalog only changes when a table appears.
+The offline counterpart of the Glue catalog: `duckdb .state/offline/lake.duckdb` (each local profile has
+one, HOOPS_DUCKDB_CATALOG) and `SELECT * FROM gold.team_quality_daily` works without knowing the folder
+layout. Views read the files at query time, so the catalog only changes when a table appears.
 """
 
 from __future__ import annotations

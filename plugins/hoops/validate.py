@@ -1,6 +1,6 @@
 """Is the lake right? Primary keys, row counts against neighbouring seasons, null rates, the last run.
 
-`python -m hoops validate` (and `make validate`) prints a readable report and exits non-zero on any
+`hoops validate` (and `make validate`) prints a readable report and exits non-zero on any
 error; the CBBD DAGs run the same checks for the seasons they touched and put the findings in the run
 summary. The SQL is in `include/sql/lake/validation/` and runs in DuckDB here, in Athena in AWS.
 """

