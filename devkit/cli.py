@@ -96,8 +96,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ):
             failed.append("cbbd_incremental")
         print(f"\n{report(env['HOOPS_POSTGRES_DSN'])}")
-        print(f"\n{cli_cbbd.summary_report('cbbd_backfill')}\n{cli_cbbd.summary_report('cbbd_incremental')}")
         print(f"\n{cli_cbbd.gold_report()}")
+        print(f"\n{_report_page(profile.OFFLINE)}")
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s.")
     print(
         "Query the warehouse yourself (the demo's data lives in the offline profile):\n"
@@ -246,6 +246,22 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_page(name: str) -> str:
+    """devkit/report.py on a profile's warehouse and lake; the page goes beside the profile's state."""
+    from devkit import report as report_page
+    from hoops.lake import open_lake
+
+    profile.apply(name)
+    path = profile.Profile(name).root / "report.html"
+    return report_page.produce(open_lake(), None, offline=name == profile.OFFLINE, path=path)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """What the runs loaded: sources (real or synthetic), what each run added, duplicates, charts."""
+    print(_report_page(profile.chosen(args.offline)))
+    return 0
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     profile.apply(profile.chosen(args.offline))
     with warehouse.connect() as conn:
@@ -333,7 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     sql = sub.add_parser("sql", help="run one SQL statement against the warehouse and print the result")
     sql.add_argument("query")
     sql.set_defaults(func=cmd_sql)
-    for command in (plan, db, sql):
+    report_cmd = sub.add_parser("report", help="summary of what the runs loaded, and an HTML page of charts")
+    report_cmd.set_defaults(func=cmd_report)
+    for command in (plan, db, sql, report_cmd):
         add_profile_flag(command)
     cli_cbbd.register(sub)
     args = parser.parse_args(argv)

@@ -401,3 +401,11 @@ def write(facts: Facts, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page(facts), encoding="utf-8")
     return path
+
+
+def produce(lake: Lake, dsn: str | None, *, offline: bool, path: Path) -> str:
+    """Gather once, write the page to `path`, and return the text summary with where the page is."""
+    from hoops import settings
+
+    facts = gather(lake, dsn, settings.samples_dir(), offline=offline)
+    return f"{text(facts)}\nThe report with charts: {write(facts, path)}"
