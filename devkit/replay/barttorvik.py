@@ -7,6 +7,7 @@ and dates the real site would not have answer 404.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -31,7 +32,14 @@ GZIP_TYPE = "application/x-gzip"
 
 @lru_cache(maxsize=64)
 def generated_json(samples_dir: Path, day: dt.date) -> bytes:
-    return to_json(generate_rows(teams_for_season(samples_dir, season_of(day)), day))
+    """A generated file, anchored to the season's real sample when there is one (no overnight jumps)."""
+    season = season_of(day)
+    real = [d for d in timemachine_files(samples_dir) if season_of(d) == season]
+    anchor = None
+    if real:
+        nearest = min(real, key=lambda d: (abs((d - day).days), d))
+        anchor = (nearest, json.loads(read_timemachine_json(timemachine_files(samples_dir)[nearest])))
+    return to_json(generate_rows(teams_for_season(samples_dir, season), day, anchor))
 
 
 @lru_cache(maxsize=64)

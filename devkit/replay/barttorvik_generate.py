@@ -59,16 +59,37 @@ def _conference_level(season: int, conf: str) -> float:
     return (1.0 if conf in POWER_CONFERENCES else -0.3) + 0.5 * _normal(season, conf, "conf")
 
 
-def _team_row(team: Team, season: int, days: int, conf_level: float, noise: Callable[[float], float]) -> list:
+def _drift(key: tuple, days: int) -> tuple[float, float]:
+    """A slow, team-specific wave in (offence, defence) over the season's days."""
+    return (
+        1.2 * math.sin(2 * math.pi * days / 70 + 6.283 * _unit(*key, "phase-o")),
+        1.2 * math.sin(2 * math.pi * days / 85 + 6.283 * _unit(*key, "phase-d")),
+    )
+
+
+def _team_row(
+    team: Team,
+    season: int,
+    days: int,
+    conf_level: float,
+    noise: Callable[[float], float],
+    anchor: tuple[int, float, float] | None = None,
+) -> list:
+    """`anchor` (days, adjoe, adjde): the team's values in a real file of the season, which the
+    generated ones then pass through, so a generated day sits next to the real one without a jump."""
     key = (season, team.name)
     strength = 0.75 * _normal(*key, "strength") + 0.55 * conf_level
     tilt = _normal(*key, "tilt")
-    drift_o = 1.2 * math.sin(2 * math.pi * days / 70 + 6.283 * _unit(*key, "phase-o"))
-    drift_d = 1.2 * math.sin(2 * math.pi * days / 85 + 6.283 * _unit(*key, "phase-d"))
-    base_oe = 105.0 + 6.0 * strength + 2.0 * tilt
-    base_de = 103.0 - 5.5 * strength + 1.5 * tilt
-    adjoe = _squash(base_oe + drift_o + noise(0.25), 90.0, 125.0)
-    adjde = _squash(base_de + drift_d + noise(0.25), 85.0, 120.0)
+    drift_o, drift_d = _drift(key, days)
+    if anchor is None:
+        base_oe = 105.0 + 6.0 * strength + 2.0 * tilt
+        base_de = 103.0 - 5.5 * strength + 1.5 * tilt
+        adjoe = _squash(base_oe + drift_o + noise(0.25), 90.0, 125.0)
+        adjde = _squash(base_de + drift_d + noise(0.25), 85.0, 120.0)
+    else:
+        then_o, then_d = _drift(key, anchor[0])
+        base_oe, base_de = anchor[1] - then_o, anchor[2] - then_d
+        adjoe, adjde = base_oe + drift_o + noise(0.25), base_de + drift_d + noise(0.25)
     barthag = layout.barthag(adjoe, adjde)
 
     # Records depend only on the season-long level, so wins and losses never shrink day to day.
@@ -161,17 +182,26 @@ def _team_row(team: Team, season: int, days: int, conf_level: float, noise: Call
     ]
 
 
-def generate_rows(teams: Sequence[Team], day: dt.date) -> list[list]:
-    """One 45-value row per team, ordered by T-Rank like the real files."""
+def generate_rows(
+    teams: Sequence[Team], day: dt.date, real: tuple[dt.date, list[list]] | None = None
+) -> list[list]:
+    """One 45-value row per team, ordered by T-Rank like the real files. `real`: a real file of the season
+    (its date and rows) whose efficiencies the generated ones are anchored to."""
     season = season_of(day)
-    days = (day - bt_snapshot_window(season)[0]).days
+    first = bt_snapshot_window(season)[0]
+    days = (day - first).days
+    anchors = {}
+    if real is not None:
+        anchors = {str(r[1]): ((real[0] - first).days, float(r[4]), float(r[6])) for r in real[1]}
     rng = random.Random(int(day.strftime("%Y%m%d")))
 
     def noise(sigma: float) -> float:
         return rng.gauss(0.0, sigma)
 
     conf_levels = {conf: _conference_level(season, conf) for conf in sorted({t.conf for t in teams})}
-    rows = [_team_row(team, season, days, conf_levels[team.conf], noise) for team in teams]
+    rows = [
+        _team_row(team, season, days, conf_levels[team.conf], noise, anchors.get(team.name)) for team in teams
+    ]
     barthag_rank = _ranks([r[8] for r in rows], descending=True)
     oe_rank = _ranks([r[4] for r in rows], descending=True)
     de_rank = _ranks([r[6] for r in rows], descending=False)
@@ -191,11 +221,15 @@ def to_json(rows: list[list]) -> bytes:
 
 
 def to_gzip(payload: bytes, day: dt.date) -> bytes:
-    """Gzip like a time-machine file: FNAME set, mtime the morning after `day` (fixed, so bytes repeat)."""
+    """Gzip like a time-machine file, mtime the morning after `day` (fixed, so bytes repeat). The FNAME in
+    the header says SYNTHETIC: the stored raw file itself tells it was generated, not fetched."""
     written = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(10, 30), tzinfo=dt.UTC)
     buffer = io.BytesIO()
     with gzip.GzipFile(
-        filename=f"{day:%Y%m%d}_team_results.json", mode="wb", fileobj=buffer, mtime=int(written.timestamp())
+        filename=f"SYNTHETIC_{day:%Y%m%d}_team_results.json",
+        mode="wb",
+        fileobj=buffer,
+        mtime=int(written.timestamp()),
     ) as handle:
         handle.write(payload)
     return buffer.getvalue()

@@ -268,3 +268,19 @@ def test_request_log_records_user_agents(client: httpx.Client, server: ReplaySer
     assert client.get("/_replay/requests").json()["requests"][0]["user_agent"] == "hoops-test/1"
     server.clear_requests()
     assert server.requests == []
+
+
+@needs_samples
+def test_a_generated_day_next_to_a_real_file_has_no_jump_and_says_synthetic(client: httpx.Client) -> None:
+    """The demo's 2020-03-11 file is generated, 2020-03-12 is real: the generated day passes through the
+    real values (no team leaps 100 ranks overnight), and its gzip header names it SYNTHETIC."""
+    real = {r[1]: r for r in json.loads((SAMPLES / "20200312_team_results.json").read_bytes())}
+    response = client.get(TM.format(dt.date(2020, 3, 11)))
+    generated = {r[1]: r for r in rows_of(response)}
+    assert generated.keys() == real.keys()
+    for name, row in generated.items():
+        assert abs(row[4] - real[name][4]) < 2.5 and abs(row[6] - real[name][6]) < 2.5, name
+    assert max(abs(row[0] - real[name][0]) for name, row in generated.items()) < 40
+    fname = response.content[10 : response.content.index(b"\0", 10)]
+    assert fname == b"SYNTHETIC_20200311_team_results.json"
+    assert b"SYNTHETIC" not in (SAMPLES / "20200312_team_results.json.gz").read_bytes()[:64]
