@@ -89,11 +89,12 @@ class LocalLake(Lake):
 
 class S3Lake(Lake):
     def __init__(self, bucket: str, prefix: str = ""):
-        import boto3
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.client = boto3.client("s3")
+        # credentials as for Glue and Athena: the connection aws_default, else boto3's chain
+        self.client = S3Hook(aws_conn_id=settings.AWS_CONN_ID, region_name=settings.aws_region()).get_conn()
 
     def _key(self, key: str) -> str:
         key = _check_key(key)

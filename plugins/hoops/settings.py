@@ -234,6 +234,28 @@ def cbbd_max_batches() -> int:
 AWS_CONN_ID = "aws_default"
 
 
+def aws_region() -> str | None:
+    """Region of the S3 and DynamoDB clients: env `AWS_REGION` (set on Lambda/ECS, unread by boto3), else
+    `AWS_DEFAULT_REGION`; None leaves it to the connection `aws_default`, then boto3."""
+    return _env("AWS_REGION") or _env("AWS_DEFAULT_REGION")
+
+
+CHECKPOINT_STORES = ("postgres", "dynamodb")
+
+
+def checkpoints_kind() -> str:
+    """Where CBBD checkpoints live: env `HOOPS_CHECKPOINTS`, `postgres` (default) or `dynamodb`."""
+    kind = (_env("HOOPS_CHECKPOINTS", "postgres") or "postgres").strip().lower()
+    if kind not in CHECKPOINT_STORES:
+        raise ConfigError(f"HOOPS_CHECKPOINTS must be 'postgres' or 'dynamodb', got {kind!r}")
+    return kind
+
+
+def checkpoint_table() -> str:
+    """The DynamoDB checkpoint table (made by Terraform): env `CBBD_CHECKPOINT_TABLE`."""
+    return _env("CBBD_CHECKPOINT_TABLE", "cbbd_checkpoints")
+
+
 def glue_database_prefix() -> str:
     """Glue databases and crawlers are `<prefix>_<layer>` (Terraform's `name_prefix`): env
     `HOOPS_GLUE_DATABASE_PREFIX`, default `hoops`."""

@@ -14,6 +14,7 @@ from hoops.cbbd.checkpoints import (
     ensure_table,
     open_checkpoints,
 )
+from hoops.settings import ConfigError
 
 TABLE = "cbbd_checkpoints_test"
 WHEN = dt.datetime(2024, 3, 1, 14, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
@@ -169,7 +170,7 @@ def test_open_checkpoints_follows_the_setting(aws_env):
     store = open_checkpoints()
     assert isinstance(store, DynamoCheckpoints) and store.table_name == "prod_checkpoints"
     aws_env.setenv("HOOPS_CHECKPOINTS", "sqlite")
-    with pytest.raises(ValueError, match="HOOPS_CHECKPOINTS must be 'postgres' or 'dynamodb', got 'sqlite'"):
+    with pytest.raises(ConfigError, match="HOOPS_CHECKPOINTS must be 'postgres' or 'dynamodb', got 'sqlite'"):
         open_checkpoints()
 
 

@@ -75,3 +75,38 @@ def test_the_environment_wins_over_the_connection(monkeypatch):
     monkeypatch.setenv("HOOPS_POSTGRES_DSN", "host=env.example dbname=wh")
     monkeypatch.setenv("AIRFLOW_CONN_HOOPS_POSTGRES", "postgresql://bob:pw@conn.example:5433/wh")
     assert warehouse.dsn() == "host=env.example dbname=wh"
+
+
+@pytest.fixture
+def aws_connection(monkeypatch):
+    """Credentials and region only in the Airflow connection aws_default, none in the environment."""
+    import json
+    from urllib.parse import quote
+
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(var, raising=False)
+    extra = quote(json.dumps({"region_name": "eu-west-3"}))
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", f"aws://conn-key-id:conn-secret@/?__extra__={extra}")
+
+
+def test_s3_and_dynamodb_take_their_credentials_from_the_aws_connection(aws_connection):
+    """As Glue and Athena do: the provider's hooks with aws_conn_id, so a worker's connection applies."""
+    from moto import mock_aws
+
+    from hoops.cbbd.checkpoints import DynamoCheckpoints, ensure_table
+
+    with mock_aws():
+        lake = open_lake("s3://hoops-edge/prefix")
+        store = DynamoCheckpoints(table_name="cbbd_checkpoints")
+        for client in (lake.client, store.client):
+            assert client.meta.region_name == "eu-west-3"
+            assert client._request_signer._credentials.access_key == "conn-key-id"
+        lake.client.create_bucket(
+            Bucket="hoops-edge", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+        )
+        lake.put("x/y.txt", b"abc")
+        assert lake.get("x/y.txt") == b"abc"
+        ensure_table(store.client)
+        assert store.done_keys() == set()

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from hoops import warehouse
+from hoops import settings, warehouse
 
 Key = tuple[str, str]  # (endpoint, param_hash)
 Status = Literal["done", "split", "failed"]  # split: answered at the row cap, asked again as two halves
@@ -291,7 +290,7 @@ class DynamoCheckpoints:
     consistent so a conditional write always starts from the latest version."""
 
     def __init__(self, table_name: str | None = None, client: Any = None):
-        self.table_name = table_name or os.environ.get("CBBD_CHECKPOINT_TABLE") or DEFAULT_TABLE
+        self.table_name = table_name or settings.checkpoint_table()
         self._client = client
 
     def __repr__(self) -> str:
@@ -300,10 +299,11 @@ class DynamoCheckpoints:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
+            from airflow.providers.amazon.aws.hooks.dynamodb import DynamoDBHook
 
-            region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-            self._client = boto3.client("dynamodb", region_name=region)
+            # credentials as for Glue and Athena: the connection aws_default, else boto3's chain
+            hook = DynamoDBHook(aws_conn_id=settings.AWS_CONN_ID, region_name=settings.aws_region())
+            self._client = hook.client
         return self._client
 
     def get(self, endpoint: str, param_hash: str) -> Checkpoint | None:
@@ -455,9 +455,4 @@ def ensure_table(client: Any, name: str = DEFAULT_TABLE) -> None:
 
 def open_checkpoints() -> CheckpointStore:
     """The store chosen by env `HOOPS_CHECKPOINTS`: `postgres` (default) or `dynamodb`."""
-    kind = (os.environ.get("HOOPS_CHECKPOINTS") or "postgres").strip().lower()
-    if kind == "postgres":
-        return PostgresCheckpoints()
-    if kind == "dynamodb":
-        return DynamoCheckpoints()
-    raise ValueError(f"HOOPS_CHECKPOINTS must be 'postgres' or 'dynamodb', got {kind!r}")
+    return PostgresCheckpoints() if settings.checkpoints_kind() == "postgres" else DynamoCheckpoints()
