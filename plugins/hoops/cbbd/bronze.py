@@ -5,9 +5,12 @@ schema with every field nullable (what Athena and DuckDB assume anyway); the cat
 still enforced here: a row that breaks them, or has a value of the wrong type, goes to deadletter with the
 reason. New top-level fields land in `_extra`.
 
-Rows are converted by Arrow's C++ JSON reader (about 3x the Python path); anything it refuses (a value
-that needs coercion, a rule broken by some row) falls back to the record-by-record path, which says which
-row and why.
+A response is parsed once: its bytes go straight to Arrow's C++ JSON reader, wrapped as `{"r": <body>}`
+and read against the schema `r: list<row>`, so the array's elements are read in place (`_one_parse`).
+A body that reader refuses (an unknown field, a value that needs coercion, a repeated key, a rule broken
+by some row) takes the older paths, which give the same table: Python's decoder feeding Arrow one record
+at a time (`_reencoded`, which fills `_extra` and drops exact repeats), and last the record-by-record
+path, which says which row is unusable and why.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,17 +25,13 @@ from functools import cache
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from hoops.cbbd import catalog
 from hoops.cbbd.request import Request
 from hoops.lake import Lake
-
-if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
-    # The system allocator hands freed buffers back at once; mimalloc (the default) keeps them, which
-    # on the plays benchmark meant a peak RSS of 356 MB instead of 300 MB at the same speed.
-    pa.set_memory_pool(pa.system_memory_pool())
 
 
 @dataclass
@@ -155,11 +153,79 @@ def _read_ndjson(lines: list[str], extras: list[str | None], ep: catalog.Endpoin
     return table.append_column(schema.field(catalog.EXTRA_COLUMN), pa.array(extras, pa.string()))
 
 
-def convert(body: bytes, ep: catalog.Endpoint) -> Converted:
-    """Stream the body into Arrow with the C++ JSON reader, a chunk at a time; exact repeats dropped.
+@cache
+def _wrapped_options(endpoint: str) -> pj.ParseOptions:
+    rows = bronze_schema(endpoint).remove(bronze_schema(endpoint).get_field_index(catalog.EXTRA_COLUMN))
+    return pj.ParseOptions(
+        explicit_schema=pa.schema([pa.field("r", pa.list_(pa.struct(list(rows))))]),
+        unexpected_field_behavior="error",  # a new field needs `_extra`: the slower path fills it
+    )
 
-    Raises ValueError when the body is not a JSON array (or object) of records at all.
-    """
+
+def _keys_unique(table: pa.Table, ep: catalog.Endpoint) -> bool:
+    """True when no two rows share the natural key (then there is no exact repeat to drop either)."""
+    if not ep.primary_key or table.num_rows < 2:
+        return True
+    keys = []
+    for path in ep.primary_key:
+        first, *rest = path.split(".")
+        column: pa.Array = table.column(first).combine_chunks()
+        for part in rest:
+            column = pc.struct_field(column, part)
+        keys.append(column)
+    if len(keys) == 1:
+        return pc.count_distinct(keys[0], mode="all").as_py() == table.num_rows
+    names = [str(i) for i in range(len(keys))]
+    return pa.table(keys, names=names).group_by(names).aggregate([]).num_rows == table.num_rows
+
+
+def _one_parse(body: bytes, ep: catalog.Endpoint) -> pa.Table | None:
+    """The bronze table from a single Arrow parse of the body, or None when the body needs the slower
+    paths (anything unusual: they decide what it is and what to do with it)."""
+    if not body.isascii():
+        try:
+            body.decode("utf-8")  # Python's decoder refuses bad UTF-8; Arrow must not accept it instead
+        except UnicodeDecodeError:
+            return None
+    read = pj.ReadOptions(use_threads=False, block_size=len(body) + 64)  # one block: one object
+    try:
+        wrapped = pj.read_json(
+            io.BytesIO(b'{"r":' + body + b"}"), read_options=read, parse_options=_wrapped_options(ep.name)
+        )
+    except pa.ArrowException:
+        return None
+    if wrapped.num_rows != 1:
+        return None
+    rows = wrapped.column(0).combine_chunks()
+    if rows.null_count:
+        return None
+    records = rows.flatten()
+    if records.null_count:  # a null where a record should be
+        return None
+    schema = bronze_schema(ep.name)
+    table = pa.Table.from_struct_array(records).append_column(
+        schema.field(catalog.EXTRA_COLUMN), pa.nulls(len(records), pa.string())
+    )
+    if not table.schema.equals(schema) or not _keys_unique(table, ep):
+        return None
+    return table
+
+
+def convert(body: bytes, ep: catalog.Endpoint) -> Converted:
+    """The body as a bronze table; exact repeats dropped. `table` is None when some record needs the
+    careful path. Raises ValueError when the body is not a JSON array (or object) of records at all."""
+    if ep.response_is_list:
+        table = _one_parse(body, ep)
+        if table is not None:
+            if catalog.null_violations(table, ep.schema):
+                return Converted(None, table.num_rows, 0)
+            return Converted(table, table.num_rows, 0)
+    return _reencoded(body, ep)
+
+
+def _reencoded(body: bytes, ep: catalog.Endpoint) -> Converted:
+    """Decode records with Python, re-encode each as NDJSON for Arrow, a chunk at a time: slower, but it
+    fills `_extra` and drops exact repeats."""
     schema = bronze_schema(ep.name)
     seen: dict[tuple, set[int]] = {}
     chunks, lines, extras = [], [], []
@@ -229,11 +295,16 @@ def to_bronze_table(records: list[Any], ep: catalog.Endpoint) -> tuple[pa.Table,
     return _careful_table(drop_exact_duplicates(records, ep)[0], ep)
 
 
-def write_table(lake: Lake, req: Request, asof: dt.date, table: pa.Table) -> str:
+def parquet_bytes(table: pa.Table) -> bytes:
+    """The part's bytes: the same table always gives the same bytes (reruns overwrite with no change)."""
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd", write_statistics=True)
+    return sink.getvalue().to_pybytes()
+
+
+def write_table(lake: Lake, req: Request, asof: dt.date, table: pa.Table) -> str:
     key = bronze_key(req, asof)
-    lake.put(key, sink.getvalue().to_pybytes(), "application/vnd.apache.parquet")
+    lake.put(key, parquet_bytes(table), "application/vnd.apache.parquet")
     return key
 
 
@@ -244,14 +315,19 @@ def write_bronze(lake: Lake, req: Request, asof: dt.date, records: list[Any]) ->
     return BronzeResult(write_table(lake, req, asof, table), table.num_rows, rejected, duplicates)
 
 
+def body_table(body: bytes, converted: Converted, ep: catalog.Endpoint) -> tuple[pa.Table, list, int]:
+    """The part's table, its rejected rows and the exact repeats dropped, from a converted body."""
+    if converted.table is not None:
+        return converted.table, [], converted.duplicates
+    # the careful path needs the records in memory; rare
+    records, duplicates = drop_exact_duplicates(list(iter_records(body, ep)), ep)
+    table, rejected = _careful_table(records, ep)
+    return table, rejected, duplicates
+
+
 def write_bronze_body(
     lake: Lake, req: Request, asof: dt.date, body: bytes, converted: Converted
 ) -> BronzeResult:
     """Bronze from a response body already run through `convert` (the engine's path)."""
-    if converted.table is not None:
-        table, rejected, duplicates = converted.table, [], converted.duplicates
-    else:  # the careful path needs the records in memory; rare
-        ep = catalog.get(req.endpoint)
-        records, duplicates = drop_exact_duplicates(list(iter_records(body, ep)), ep)
-        table, rejected = _careful_table(records, ep)
+    table, rejected, duplicates = body_table(body, converted, catalog.get(req.endpoint))
     return BronzeResult(write_table(lake, req, asof, table), table.num_rows, rejected, duplicates)
