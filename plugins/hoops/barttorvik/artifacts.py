@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from hoops import settings, warehouse
+from hoops import paths, settings, warehouse
 from hoops.barttorvik.calendar import SourceFile, source_for
 from hoops.barttorvik.fetch import Fetched, NotPublished, SourceError, fetch
 from hoops.barttorvik.parse import GZIP_MAGIC
@@ -22,16 +22,6 @@ from hoops.barttorvik.runs import Skipped, record_outside, record_run
 from hoops.lake import Lake, open_lake
 
 log = logging.getLogger(__name__)
-
-
-def raw_key(day: dt.date, file_name: str, sha256: str) -> str:
-    stem = file_name.removesuffix(".gz")
-    return f"raw/barttorvik/team_results/snapshot_date={day.isoformat()}/{stem}.{sha256[:12]}.gz"
-
-
-def deadletter_key(day: dt.date, reason: str, sha256: str, html: bool) -> str:
-    ext = "html" if html else "bin"
-    return f"deadletter/barttorvik/team_results/snapshot_date={day.isoformat()}/{reason}-{sha256[:12]}.{ext}"
 
 
 def _usable_artifact(conn: psycopg.Connection, day: dt.date) -> dict[str, Any] | None:
@@ -64,7 +54,9 @@ def _keep(
 def _deadletter(lake: Lake, day: dt.date, run_id: str, url: str, exc: SourceError) -> None:
     """Keep the refused body and a note of why beside it, then record the run FAILED."""
     digest = hashlib.sha256(exc.body).hexdigest()
-    key = deadletter_key(day, exc.reason, digest, html="html" in exc.content_type.lower())
+    key = paths.bt_deadletter(
+        day, exc.reason, digest, "html" if "html" in exc.content_type.lower() else "bin"
+    )
     uri = _keep(lake, key, exc.body, day=day, run_id=run_id, url=url)
     note = {
         "source_url": url,
@@ -97,7 +89,7 @@ def _store(
     stored = fetched.body if fetched.body[:2] == GZIP_MAGIC else gzip.compress(fetched.body, mtime=0)
     uri = _keep(
         lake,
-        raw_key(day, source.file_name, digest),
+        paths.bt_raw(day, source.file_name, digest),
         stored,
         "application/gzip",
         day=day,
@@ -170,7 +162,7 @@ def read_artifact(conn: psycopg.Connection, artifact_id: int) -> tuple[dt.date, 
     if row is None:
         raise LookupError(f"artifact {artifact_id} is not in bt_raw_artifacts")
     day, url, digest = row
-    stored = open_lake().get(raw_key(day, url.rsplit("/", 1)[-1], digest))
+    stored = open_lake().get(paths.bt_raw(day, url.rsplit("/", 1)[-1], digest))
     served = stored if hashlib.sha256(stored).hexdigest() == digest else gzip.decompress(stored)
     if hashlib.sha256(served).hexdigest() != digest:
         raise ValueError(f"artifact {artifact_id} in the lake does not match its sha256 {digest[:12]}")

@@ -13,21 +13,17 @@ import hashlib
 import json
 from typing import Any
 
+from hoops import paths
 from hoops.cbbd.request import Request
 from hoops.lake import Lake
 
 
-def _prefix(layer: str, req: Request, asof: dt.date) -> str:
-    season = req.season if req.season is not None else "all"
-    return f"{layer}/cbbd/{req.endpoint}/season={season}/asof={asof.isoformat()}"
-
-
 def raw_key(req: Request, asof: dt.date) -> str:
-    return f"{_prefix('raw', req, asof)}/{req.param_hash}.json.gz"
+    return paths.cbbd_raw(req.endpoint, req.season, asof, req.param_hash)
 
 
 def deadletter_key(req: Request, asof: dt.date, suffix: str) -> str:
-    return f"{_prefix('deadletter', req, asof)}/{req.param_hash}.{suffix}"
+    return paths.cbbd_deadletter(req.endpoint, req.season, asof, req.param_hash, suffix)
 
 
 def write_raw(
@@ -37,6 +33,7 @@ def write_raw(
     *,
     status: int,
     body: bytes,
+    gzipped: bytes | None = None,
     fetched_at: dt.datetime,
     calls_remaining: int | None,
     run_id: str | None = None,
@@ -54,7 +51,10 @@ def write_raw(
         "calls_remaining": calls_remaining,
         "run_id": run_id,
     }
-    lake.put(key, gzip.compress(body, compresslevel=6, mtime=0), "application/gzip")
+    # The wire's gzip bytes when the server sent them (complete: the client decompressed all of them);
+    # else a fast gzip, level 1 (about 2.5x the speed of level 6 on plays; mtime 0: same body, same bytes).
+    data = gzipped if gzipped is not None else gzip.compress(body, compresslevel=1, mtime=0)
+    lake.put(key, data, "application/gzip")
     lake.put(
         key.removesuffix(".json.gz") + ".meta.json", json.dumps(meta, indent=1).encode(), "application/json"
     )
