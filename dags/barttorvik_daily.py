@@ -101,7 +101,10 @@ def barttorvik_daily():
 
         day, run_id, params = _run()
         try:
-            return ingest.fetch_raw(day, run_id, refetch=bool(params.get("refetch")), today=settings.today())
+            with ingest.exclusive_date(day, run_id, force=bool(params.get("force"))):
+                return ingest.fetch_raw(
+                    day, run_id, refetch=bool(params.get("refetch")), today=settings.today()
+                )
         except ingest.Skipped as exc:
             raise AirflowSkipException(str(exc)) from None
         except SourceError as exc:
@@ -113,9 +116,12 @@ def barttorvik_daily():
     def load_snapshot(raw: dict) -> dict:
         from hoops.barttorvik import ingest
 
-        day, run_id, _ = _run()
+        day, run_id, params = _run()
         try:
-            loaded = ingest.load(day, run_id, raw["artifact_id"])
+            with ingest.exclusive_date(day, run_id, force=bool(params.get("force"))):
+                loaded = ingest.load(day, run_id, raw["artifact_id"])
+        except ingest.Skipped as exc:  # another run of the date loaded it while this one waited
+            raise AirflowSkipException(str(exc)) from None
         except ingest.DataCheckFailed as exc:
             raise AirflowFailException(str(exc)) from None
         # gold_refresh rebuilds the season this date belongs to, not "the current one".

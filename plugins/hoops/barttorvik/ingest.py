@@ -16,7 +16,7 @@ from hoops.barttorvik.artifacts import fetch_raw
 from hoops.barttorvik.calendar import FIRST_TIMEMACHINE_DATE
 from hoops.barttorvik.checks import DataCheckFailed
 from hoops.barttorvik.load import load, verify
-from hoops.barttorvik.runs import Skipped, plan
+from hoops.barttorvik.runs import Skipped, exclusive_date, plan
 from hoops.calendar import new_york_day
 from hoops.lake import open_lake
 
@@ -25,6 +25,7 @@ __all__ = [
     "InvalidRequest",
     "Skipped",
     "ensure_schema",
+    "exclusive_date",
     "fetch_raw",
     "load",
     "plan",

@@ -6,6 +6,8 @@ Every task writes its outcome here, so a date's state survives cleared tasks and
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -14,6 +16,7 @@ from hoops import warehouse
 from hoops.calendar import bt_snapshot_window, in_bt_snapshot_window, season_of
 
 PROVIDER, DATASET = "barttorvik", "team_results"
+_DATE_LOCK_BASE = 7_202_613_000_000  # + the date's ordinal: one pg_advisory_lock key per snapshot date
 _FIELDS = ("reason", "artifact_id", "source_url", "rows_loaded", "rows_quarantined", "deadletter_uri")
 
 
@@ -101,3 +104,21 @@ def plan(day: dt.date, run_id: str, *, force: bool) -> dict[str, Any]:
     if skip:
         raise Skipped(skip)
     return {"snapshot_date": day.isoformat(), "season": season_of(day)}
+
+
+@contextmanager
+def exclusive_date(day: dt.date, run_id: str, *, force: bool) -> Iterator[None]:
+    """Hold the date's advisory lock for the block, after checking again, inside it, that no other run
+    loaded the date meanwhile (then this run is recorded SKIPPED and Skipped raised).
+
+    `plan` runs in its own task: two runs of one date can both pass it. Fetch and load run inside this
+    lock, so the second run waits for the first, then skips instead of fetching and loading again.
+    """
+    with warehouse.exclusive(_DATE_LOCK_BASE + day.toordinal(), f"loading {day}"):
+        with warehouse.connect() as conn, conn.transaction():
+            skip = _skip_reason(conn, day, run_id, force)
+            if skip:
+                record_run(conn, day, run_id, "SKIPPED", reason=skip)
+        if skip:
+            raise Skipped(skip)
+        yield
