@@ -12,7 +12,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import Param, dag
 
-from hoops.barttorvik.calendar import season_of
+from hoops.calendar import season_of
 from hoops.cbbd.dagflow import cbbd_tasks, shared_params
 
 # Newest first; the DAG's form offers every season CBBD covers up to the current one.

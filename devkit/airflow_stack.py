@@ -34,6 +34,17 @@ OFFLINE_KEY = "offline-replay-key"
 REPLAY_ARGS = ("--cbbd-scale", "0.05", "--cbbd-plays-per-game", "60")  # the demo's small season
 
 
+# Shared with docker-compose.yaml (a test keeps them equal): what makes a small local Airflow behave.
+TUNING = {
+    "AIRFLOW__CORE__DEFAULT_TIMEZONE": "America/New_York",
+    "AIRFLOW__API__WORKERS": "1",
+    # A worker that died stops heartbeating: its task is failed (and retried) after 20 s, not 300 s.
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+    "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+}
+
+
 def stack_dir() -> Path:
     return settings.state_dir() / "airflow-stack"
 
@@ -76,17 +87,12 @@ def stack_settings(port: int, replay_url: str | None, user: str, password: str) 
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{user}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
-        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "America/New_York",
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": base,
-        "AIRFLOW__API__WORKERS": "1",
         "AIRFLOW__API__SECRET_KEY": _secret("api_secret_key"),
         "AIRFLOW__API_AUTH__JWT_SECRET": _secret("jwt_secret"),
-        # A worker that died stops heartbeating: its task is failed (and retried) after 20 s, not 300 s.
-        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
-        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        **TUNING,
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "task-logs"),
     }
     if replay_url:
@@ -213,8 +219,7 @@ def up(
     port: int = 8080, user: str = "admin", password: str | None = None, offline: bool | None = None
 ) -> dict:
     """Start the stack (or find it running); returns its URL, login and figures."""
-    from devkit import local
-    from hoops import warehouse
+    from devkit import local, profile
 
     started = time.monotonic()
     stack_dir().mkdir(parents=True, exist_ok=True)
@@ -229,7 +234,7 @@ def up(
         down()
     key = None if offline else settings.cbbd_api_key()
     offline = offline if offline is not None else not key
-    pg_was_running = (warehouse.embedded_pgdata() / "postmaster.pid").exists()
+    pg_was_running = (profile.pgdata() / "postmaster.pid").exists()
     state = {"processes": {}, "user": user, "base_url": f"http://127.0.0.1:{port}"}
     state["started_postgres"] = not pg_was_running
     replay_url = None
@@ -243,7 +248,10 @@ def up(
         )
         _save(state)
         key = OFFLINE_KEY
-    env = local.airflow_env(stack_settings(port, replay_url, user, password))
+    env = local.airflow_env(
+        profile.OFFLINE if offline else profile.LIVE, stack_settings(port, replay_url, user, password)
+    )
+    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
     _bootstrap(env, key)
     airflow = str(Path(sys.executable).with_name("airflow"))
     for name in PROCESSES:
@@ -271,7 +279,7 @@ def down(timeout_s: float = 30) -> list[str]:
     `up` started it. Returns the names stopped."""
     import psutil
 
-    from hoops import warehouse
+    from devkit import profile
 
     state = _recorded()
     stopped, victims = [], []
@@ -287,7 +295,7 @@ def down(timeout_s: float = 30) -> list[str]:
         with contextlib.suppress(psutil.Error):
             proc.kill()
     if state.get("started_postgres") and stopped:
-        warehouse.stop_embedded()
+        profile.stop_postgres()
     _pids_file().unlink(missing_ok=True)
     return stopped
 

@@ -167,6 +167,17 @@ def test_airflow_environment():
         assert not any("shared" in str(v.get("source", "")) for v in mounts.values()), name
 
 
+def test_airflow_services_are_tuned_like_make_airflow():
+    """The same heartbeat, time zone and API settings as the local stack; parallelism sized, never 32."""
+    from devkit.airflow_stack import TUNING
+
+    services = resolved()["services"]
+    for name in AIRFLOW_SERVICES:
+        env = services[name]["environment"]
+        assert {k: env.get(k) for k in TUNING} == TUNING, name
+        assert 1 <= int(env["AIRFLOW__CORE__PARALLELISM"]) <= 8, name
+
+
 def test_minio_credentials_and_bucket_follow_the_lake_settings():
     services = resolved(env={"HOOPS_BUCKET": "my-lake", "AWS_ACCESS_KEY_ID": "k" * 8})["services"]
     scheduler = services["airflow-scheduler"]["environment"]

@@ -117,7 +117,8 @@ def cbbd_tasks(kind: str) -> None:
         dag_id, run_id = _ids()
         return pipeline.plan_stage(spec, dag_id=dag_id, run_id=run_id, stage="pass1")["manifests"]
 
-    @task(pool=POOL, retries=2, retry_delay=dt.timedelta(seconds=30), retry_exponential_backoff=2.0)
+    # A short first retry: a killed worker's batch resumes from its checkpoints within a minute.
+    @task(pool=POOL, retries=2, retry_delay=dt.timedelta(seconds=10), retry_exponential_backoff=2.0)
     def fetch(manifest: str, spec: dict[str, Any]) -> dict[str, Any]:
         from hoops.cbbd import pipeline
 
