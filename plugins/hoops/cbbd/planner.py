@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from hoops.calendar import cbbd_season_window, season_of  # season_of: still read as planner.season_of
@@ -102,6 +103,16 @@ def _order(group: Group, *, daily_first: bool, newest_first: bool) -> tuple[int,
     return 1, -season if newest_first else season, group.tier, rank
 
 
+def _after_the_daily_data(group: Group) -> Group:
+    """In a daily run's first pass, a weekly group waits for pass 2 (as the window's plays do), so it gets
+    what the budget has left once the daily data is in, whatever splits or extra game days cost."""
+    weekly = (catalog.get(group.endpoint).refresh_days or 0) > 1
+    if group.pending or not weekly or group.endpoint == "teams":  # /teams?season feeds the per-team plan
+        return group
+    needs = "the day's data is fetched (pass 2)"
+    return replace(group, requests=(), estimate=len(group.requests), needs=needs, basis="weekly, after daily")
+
+
 def plan(
     mode: Backfill | Incremental,
     endpoints: str | Sequence[str] = "all",
@@ -183,8 +194,9 @@ def plan(
         b.notes.append(f"{b.not_due} requests read within their refresh cadence: not due yet")
 
     daily_first = isinstance(mode, Incremental)
+    groups = [_after_the_daily_data(g) if games_in_run else g for g in b.groups]
     groups = sorted(  # stable: days stay in date order, windows in time order
-        b.groups, key=lambda g: _order(g, daily_first=daily_first, newest_first=newest_first)
+        groups, key=lambda g: _order(g, daily_first=daily_first, newest_first=newest_first)
     )
     kept, deferred, reason = apply_budget(groups, max_calls)
     if any(g.pending for g in groups):  # one line, not one per endpoint and season (each says why in JSON)
