@@ -20,7 +20,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 KEY = "bench-key"
 SEASON = 2024
 
@@ -136,7 +135,8 @@ def scenario_plays(days: int | None, plays_per_game: int | None) -> dict:
     try:
         with ReplayProcess(plays_per_game) as server:
             reqs = [
-                Request.of("plays_date", {"date": d}, season=SEASON) for d in _game_days(server.base_url, days)
+                Request.of("plays_date", {"date": d}, season=SEASON)
+                for d in _game_days(server.base_url, days)
             ]
             _prerender(server.base_url, [r.path_and_query() for r in reqs])
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -6,8 +6,8 @@ HTTP plumbing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import gzip
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 

@@ -15,9 +15,9 @@ import pytest
 from devkit.replay import ReplayServer
 from hoops.cbbd import catalog
 from hoops.cbbd.checkpoints import PostgresCheckpoints
+from hoops.cbbd.client import ApiClient
 from hoops.cbbd.engine import Fetcher, QuotaStop, split_window
 from hoops.cbbd.request import Request
-from hoops.cbbd.client import ApiClient
 from hoops.lake import open_lake
 
 FAKE_KEY = "hoops-test-key-9f8e7d6c5b4a"
@@ -111,6 +111,25 @@ def test_a_season_sweep_writes_raw_and_bronze_and_a_rerun_makes_no_call(cbbd_rep
     again = fetch(cbbd_replay, lake_root, store, reqs)
     assert again.calls == 0 and again.skipped_final == len(reqs)
     assert cbbd_replay.cbbd.calls_used == served and objects(lake_root) == before
+
+
+@pytest.mark.parametrize("wire_gzip", [True, False], ids=["gzip-on-the-wire", "plain-on-the-wire"])
+def test_zcat_reads_every_raw_object_back_to_the_body_as_served(wire_gzip, lake_root, store):
+    """Raw keeps the wire's gzip bytes when the server sends gzip, else gzips the body: either way every
+    object is a complete gzip file whose contents are the body (its sha256 is in the meta file)."""
+    import hashlib
+    import subprocess
+
+    with ReplayServer(cbbd_scale=0.03, cbbd_api_key=FAKE_KEY, prerender=wire_gzip) as server:
+        stats = fetch(server, lake_root, store, season_requests())
+    assert stats.failed == 0 and stats.rows_bronze > 0
+    raws = sorted((lake_root / "raw").rglob("*.json.gz"))
+    assert len(raws) == stats.calls
+    for path in raws:
+        body = subprocess.run(["zcat", str(path)], capture_output=True, check=True).stdout
+        meta = json.loads(path.with_name(path.name.removesuffix(".json.gz") + ".meta.json").read_text())
+        assert hashlib.sha256(body).hexdigest() == meta["sha256"] and len(body) == meta["bytes"], path.name
+        assert (path.read_bytes() == gzip.compress(body, compresslevel=6, mtime=0)) == wire_gzip, path.name
 
 
 def test_a_window_at_the_row_cap_is_split_until_complete(lake_root, store):

@@ -266,8 +266,8 @@ def _fetch(server, lake_root, requests, asof):
 
     from hoops.cbbd import planner
     from hoops.cbbd.checkpoints import PostgresCheckpoints
-    from hoops.cbbd.engine import Fetcher
     from hoops.cbbd.client import ApiClient
+    from hoops.cbbd.engine import Fetcher
     from hoops.lake import open_lake
 
     async def go():

@@ -7,6 +7,7 @@ fake clock that the sleep advances), and a stub `random` so jitter is exact.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import itertools
 import logging
 import sys
@@ -102,6 +103,47 @@ def test_sends_bearer_key_and_parses_the_remaining_calls():
     assert sent.headers["Authorization"] == f"Bearer {KEY}"
     assert sent.headers["Accept"] == "application/json" and sent.headers["User-Agent"].startswith("hoops/")
     assert sent.url.params["season"] == "2024"
+
+
+def gzipped(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)  # mtime 0: the same bytes on every run and in every worker
+
+
+@respx.mock
+def test_a_gzip_answer_keeps_the_wires_bytes_for_raw():
+    wire = gzipped(b'[{"id": 1}]')
+    route = respx.get(URL).respond(200, content=wire, headers={"Content-Encoding": "gzip"})
+    response = run_get(client())
+    assert response.body == b'[{"id": 1}]' and response.gzipped == wire
+    assert route.calls.last.request.headers["Accept-Encoding"] == "gzip"
+
+
+@respx.mock
+def test_a_plain_answer_has_no_gzip_bytes():
+    respx.get(URL).respond(200, content=b"[]")
+    response = run_get(client())
+    assert response.body == b"[]" and response.gzipped is None
+
+
+@respx.mock
+def test_a_cut_gzip_body_is_asked_again_not_kept():
+    time = FakeTime()
+    whole = gzipped(b'[{"id": 1}, {"id": 2}]')
+    route = respx.get(URL).mock(
+        side_effect=[
+            httpx.Response(200, content=whole[:-6], headers={"Content-Encoding": "gzip"}),  # no trailer
+            httpx.Response(200, content=whole, headers={"Content-Encoding": "gzip"}),
+        ]
+    )
+    response = run_get(client(time))
+    assert route.call_count == 2 and response.attempts == 2 and response.gzipped == whole
+
+
+@respx.mock
+def test_a_gzip_body_holding_the_key_is_redacted_and_its_wire_bytes_dropped():
+    respx.get(URL).respond(200, content=gzipped(f'["{KEY}"]'.encode()), headers={"Content-Encoding": "gzip"})
+    response = run_get(client())
+    assert response.body == b'["***"]' and response.gzipped is None
 
 
 @respx.mock

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import gzip
 import json
 import logging
 import random as _random
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,6 +140,7 @@ class ApiResponse:
     calls_remaining: int | None
     attempts: int
     url: str = ""
+    gzipped: bytes | None = field(default=None, repr=False)  # the wire's gzip bytes of `body`, if sent so
 
     def __repr__(self) -> str:
         return (
@@ -147,6 +150,24 @@ class ApiResponse:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+class TruncatedBody(Exception):
+    """A gzip body that does not decompress whole (cut short, bad CRC or length): asked again."""
+
+
+def decode_body(encoding: str, wire: bytes) -> tuple[bytes, bytes | None]:
+    """The body, and the wire's gzip bytes when that is how it came. Decompressing all of it checks the
+    gzip trailer (CRC and length), so a kept gzip object is known to be complete."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return wire, None
+    if encoding == "gzip":
+        try:
+            return gzip.decompress(wire), wire
+        except (OSError, EOFError, zlib.error) as exc:
+            raise TruncatedBody(f"gzip body does not decompress: {exc}") from exc
+    raise TruncatedBody(f"unexpected Content-Encoding {encoding!r} (only gzip is asked for)")
 
 
 def parse_remaining(headers: Mapping[str, str]) -> int | None:
@@ -275,6 +296,7 @@ class ApiClient:
             headers={
                 "Authorization": f"Bearer {self._api_key}",
                 "Accept": "application/json",
+                "Accept-Encoding": "gzip",  # kept as sent: raw stores the wire's bytes (decode_body)
                 "User-Agent": self._user_agent,
             },
         )
@@ -310,7 +332,12 @@ class ApiClient:
             async with self._semaphore:
                 await self._limiter.acquire()
                 try:
-                    response = await self._http.get(path, params=query)
+                    async with self._http.stream("GET", path, params=query) as response:
+                        wire = b"".join([chunk async for chunk in response.aiter_raw()])
+                    content, gzipped = decode_body(response.headers.get("Content-Encoding", ""), wire)
+                except TruncatedBody as exc:
+                    status, body, reason, retry_after = None, None, "truncated", None
+                    detail = str(exc)
                 except httpx.TimeoutException as exc:
                     status, body, reason, retry_after = None, None, "timeout", None
                     detail = f"timed out ({type(exc).__name__})"
@@ -318,7 +345,9 @@ class ApiClient:
                     status, body, reason, retry_after = None, None, "network", None
                     detail = f"network error ({type(exc).__name__})"
                 else:
-                    status, body = response.status_code, _redact_bytes(response.content, [self._api_key])
+                    status, body = response.status_code, _redact_bytes(content, [self._api_key])
+                    if body != content:  # the key was in the body: the wire's bytes hold it, keep neither
+                        gzipped = None
                     remaining = parse_remaining(response.headers)
                     if remaining is not None:
                         log.debug("%s -> %s, %s=%s", where, status, REMAINING_HEADER, remaining)
@@ -331,6 +360,7 @@ class ApiClient:
                             calls_remaining=remaining,
                             attempts=attempt,
                             url=self._redact(str(response.url)),
+                            gzipped=gzipped,
                         )
                     retry_after = self._classify(where, status, body, response.headers, attempt)
                     reason = f"http_{status}"

@@ -278,6 +278,7 @@ class Fetcher:
             self.asof,
             status=response.status,
             body=response.body,
+            gzipped=response.gzipped,
             fetched_at=dt.datetime.now(dt.UTC),
             calls_remaining=response.calls_remaining,
             run_id=self.run_id,
