@@ -405,7 +405,7 @@ def write(facts: Facts, path: Path) -> Path:
 
 def produce(lake: Lake, dsn: str | None, *, offline: bool, path: Path) -> str:
     """Gather once, write the page to `path`, and return the text summary with where the page is."""
-    from hoops import settings
+    from devkit.samples import samples_dir
 
-    facts = gather(lake, dsn, settings.samples_dir(), offline=offline)
+    facts = gather(lake, dsn, samples_dir(), offline=offline)
     return f"{text(facts)}\nThe report with charts: {write(facts, path)}"

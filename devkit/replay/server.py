@@ -20,11 +20,11 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
+from devkit import samples
 from devkit.replay.barttorvik import BartTorvikSource
 from devkit.replay.cbbd import CbbdSource
 from devkit.replay.faults import Fault, FaultBook, distort, short_circuit
 from devkit.replay.response import NOT_FOUND, Response, Source, prerendered, text
-from hoops import settings
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class ReplayServer:
         # Benchmarks: answers are rendered and gzipped once, then served from memory, so the server's
         # CPU does not compete with the pipeline's. Cached answers are not metered against the quota.
         self._prerendered: dict[tuple[str, str], Response] | None = {} if prerender else None
-        self.samples_dir = Path(samples_dir) if samples_dir is not None else settings.samples_dir()
+        self.samples_dir = Path(samples_dir) if samples_dir is not None else samples.samples_dir()
         self.faults = FaultBook()
         self.cbbd: CbbdSource | None
         if sources is not None:

@@ -9,12 +9,13 @@ import json
 
 import pytest
 
+from devkit.samples import samples_dir
 from hoops import settings
 from tests.integration.dagrun import ny_morning, query, run
 
 DAG_ID = "barttorvik_daily"
 D = dt.date(2020, 3, 13)  # served by the real time-machine file 20200312
-REAL_FILE = settings.samples_dir() / "barttorvik" / "timemachine" / "20200312_team_results.json.gz"
+REAL_FILE = samples_dir() / "barttorvik" / "timemachine" / "20200312_team_results.json.gz"
 
 pytestmark = pytest.mark.usefixtures("replay", "lake_root")
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from hoops import settings
+from devkit.samples import samples_dir
 from hoops.barttorvik.calendar import source_for
 from hoops.calendar import (
     bt_snapshot_window,
@@ -15,7 +15,7 @@ from hoops.calendar import (
     season_of,
 )
 
-SAMPLES = settings.samples_dir()
+SAMPLES = samples_dir()
 
 
 @pytest.mark.parametrize(

@@ -110,11 +110,11 @@ def replay_bodies():
 
 @pytest.mark.parametrize("sample", sorted(SAMPLES))
 def test_every_real_sample_gives_the_careful_paths_bytes_from_one_parse(sample):
-    from hoops import settings
+    from devkit.samples import samples_dir
     from hoops.cbbd.bronze import _one_parse
 
     ep = catalog.get(SAMPLES[sample])
-    body = (settings.samples_dir() / "cbbd" / sample).read_bytes()  # as captured: indented JSON
+    body = (samples_dir() / "cbbd" / sample).read_bytes()  # as captured: indented JSON
     assert _engine_bytes(body, ep) == _careful_bytes(body, ep)
     # the one parse was the path taken (key repeats in the team-season sample need the repeat check)
     assert (_one_parse(body, ep) is not None) == (ep.response_is_list and ep.name != "stats_team_season")

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from hoops import settings
+from devkit.samples import samples_dir
 from hoops.cbbd import catalog
 from hoops.cbbd.catalog import (
     ENDPOINTS,
@@ -35,8 +35,8 @@ from hoops.cbbd.catalog import (
 )
 from hoops.cbbd.schema import SchemaError, arrow_type, parse_fields
 
-REFERENCE = settings.samples_dir().parent / "reference" / "cbbd_endpoints.json"
-SAMPLES = settings.samples_dir() / "cbbd"
+REFERENCE = samples_dir().parent / "reference" / "cbbd_endpoints.json"
+SAMPLES = samples_dir() / "cbbd"
 
 NAMES = [
     "conferences", "conferences_history", "games", "games_teams", "games_players", "games_media", "lines",

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from hoops import settings
+from devkit.samples import samples_dir
 from hoops.barttorvik.checks import DataCheckFailed, check_snapshot
 from hoops.barttorvik.parse import decode, parse_rows
 
-FILE = settings.samples_dir() / "barttorvik" / "timemachine" / "20190316_team_results.json.gz"
+FILE = samples_dir() / "barttorvik" / "timemachine" / "20190316_team_results.json.gz"
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from hoops import settings
+from devkit.samples import samples_dir
 from hoops.barttorvik.layout import COLUMNS
 from hoops.barttorvik.parse import MalformedSnapshot, decode, parse_row, parse_rows, split_record
 
-TM = settings.samples_dir() / "barttorvik" / "timemachine"
+TM = samples_dir() / "barttorvik" / "timemachine"
 # The first row of 20200312_team_results.json, verbatim from the reference notes (barttorvik.md §5).
 KANSAS_20200312 = [
     1,

@@ -17,12 +17,12 @@ import pytest
 
 from devkit.replay import ReplayServer
 from devkit.replay.barttorvik_teams import teams_for_season
-from hoops import settings
+from devkit.samples import samples_dir
 from hoops.barttorvik import layout
 
 TODAY = dt.date(2021, 1, 16)
 TM = "/timemachine/team_results/{:%Y%m%d}_team_results.json.gz"
-SAMPLES = settings.samples_dir() / "barttorvik" / "timemachine"
+SAMPLES = samples_dir() / "barttorvik" / "timemachine"
 RANK_COLUMNS = (0, 5, 7, 9, 42, 43)
 TEXT_COLUMNS = (1, 2, 3, 14)
 
@@ -106,10 +106,10 @@ def test_generated_bytes_are_deterministic(client: httpx.Client) -> None:
     with ReplayServer(today=TODAY) as other, httpx.Client(base_url=other.base_url) as http:
         assert http.get(path).content == first
     script = (
-        "import datetime, hashlib; from hoops import settings; "
+        "import datetime, hashlib; from devkit.samples import samples_dir; "
         "from devkit.replay.barttorvik import generated_gzip; "
         "day = datetime.date(2021, 1, 15); "
-        "print(hashlib.sha256(generated_gzip(settings.samples_dir(), day)).hexdigest())"
+        "print(hashlib.sha256(generated_gzip(samples_dir(), day)).hexdigest())"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": os.pathsep.join(sys.path)}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)

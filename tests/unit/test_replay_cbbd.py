@@ -17,7 +17,7 @@ import pytest
 
 from devkit.replay import ReplayServer
 from devkit.replay.cbbd import SAMPLES, SAMPLES_ANY_SCALE
-from hoops import settings
+from devkit.samples import samples_dir
 from hoops.cbbd import catalog
 
 KEY = "test-key-0123456789"
@@ -25,7 +25,7 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 SEASON = 2024
 TODAY = dt.date(2024, 1, 6)  # a Saturday with games at the test scale, for /scoreboard
 DAY = "2024-01-06"
-SAMPLES_DIR = settings.samples_dir() / "cbbd"
+SAMPLES_DIR = samples_dir() / "cbbd"
 needs_samples = pytest.mark.skipif(not SAMPLES_DIR.is_dir(), reason="real CBBD samples not available")
 
 
@@ -274,10 +274,10 @@ def test_the_same_request_gives_the_same_bytes() -> None:
             bodies.append([http.get(p).content for p in paths])
     assert bodies[0] == bodies[1]
     script = (
-        "import datetime as d, hashlib; from hoops import settings; "
+        "import datetime as d, hashlib; from devkit.samples import samples_dir; "
         "from devkit.replay.cbbd_world import World; "
         "from devkit.replay.cbbd_handlers_games import plays_date; "
-        "w = World(settings.samples_dir() / 'cbbd', 0.03, 60); "
+        "w = World(samples_dir() / 'cbbd', 0.03, 60); "
         "r = plays_date(w, {'date': d.datetime(2024, 1, 6, tzinfo=d.UTC)}); "
         "print(hashlib.sha256(r.body).hexdigest())"
     )

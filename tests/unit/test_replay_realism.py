@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from devkit.replay.cbbd import CbbdSource
-from hoops import settings
+from devkit.samples import samples_dir
 
-SAMPLES = settings.samples_dir() / "cbbd"
+SAMPLES = samples_dir() / "cbbd"
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="real CBBD samples not available")
 
 GENERATED = 2022  # a season no sample covers: everything in it is generated
