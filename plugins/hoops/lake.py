@@ -8,7 +8,6 @@ half-written object, and rewriting the same key with the same bytes is a no-op i
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,14 +26,6 @@ class Lake:
     def exists(self, key: str) -> bool: ...
     def list(self, prefix: str) -> Iterator[str]: ...
     def uri(self, key: str) -> str: ...
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.=+-]")
-
-
-def safe_segment(text: str) -> str:
-    """One key segment from free text (a DAG or run id): unsafe characters become `_`, no leading dot."""
-    return "_" + _UNSAFE.sub("_", text)[1:] if text.startswith(".") else _UNSAFE.sub("_", text) or "_"
 
 
 def _check_key(key: str) -> str:

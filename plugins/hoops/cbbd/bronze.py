@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
+from hoops import paths
 from hoops.cbbd import catalog
 from hoops.cbbd.request import Request
 from hoops.lake import Lake
@@ -43,8 +44,7 @@ class BronzeResult:
 
 
 def bronze_key(req: Request, asof: dt.date) -> str:
-    season = req.season if req.season is not None else "all"
-    return f"bronze/{req.endpoint}/season={season}/asof={asof.isoformat()}/part-{req.param_hash}.parquet"
+    return paths.bronze(req.endpoint, req.season, asof, req.param_hash)
 
 
 def _nullable(t: pa.DataType) -> pa.DataType:

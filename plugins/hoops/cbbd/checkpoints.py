@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from hoops import settings, warehouse
+from hoops import paths, settings, warehouse
 
 Key = tuple[str, str]  # (endpoint, param_hash)
 Status = Literal["done", "split", "failed"]  # split: answered at the row cap, asked again as two halves
@@ -30,7 +29,6 @@ class CheckpointConflict(RuntimeError):
 
 
 STATUSES = ("done", "split", "failed")
-_ASOF = re.compile(r"/asof=(\d{4}-\d{2}-\d{2})/")
 
 
 @dataclass(frozen=True)
@@ -62,8 +60,7 @@ class Checkpoint:
     @property
     def read_on(self) -> dt.date | None:
         """The run day (`asof`) of the stored answer, from its raw key: what cadences are measured by."""
-        found = _ASOF.search(self.raw_key or "")
-        return dt.date.fromisoformat(found[1]) if found else None
+        return paths.asof_of_key(self.raw_key or "")
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -11,6 +11,7 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hoops import paths
 from hoops.cbbd.plan import SeasonContext
 from hoops.lake import Lake
 
@@ -26,8 +27,8 @@ def _column_values(lake: Lake, prefix: str, columns: list[str]) -> dict[str, lis
 
 
 def season_context(lake: Lake, season: int) -> SeasonContext:
-    teams = _column_values(lake, f"bronze/teams/season={season}/", ["school", "conference", "id"])
-    games = _column_values(lake, f"bronze/games/season={season}/", ["id", "startDate"])
+    teams = _column_values(lake, paths.bronze_prefix("teams", season), ["school", "conference", "id"])
+    games = _column_values(lake, paths.bronze_prefix("games", season), ["id", "startDate"])
     days = {d.astimezone(dt.UTC).date() for d in games["startDate"]}
     return SeasonContext(
         teams=tuple(teams["school"]) or None,

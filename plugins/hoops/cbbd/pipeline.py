@@ -21,7 +21,7 @@ import uuid
 from contextlib import nullcontext
 from typing import Any
 
-from hoops import settings, warehouse
+from hoops import paths, settings, warehouse
 from hoops.calendar import season_of
 from hoops.cbbd import budget, catalog, planner
 from hoops.cbbd.checkpoints import open_checkpoints
@@ -30,7 +30,7 @@ from hoops.cbbd.context import season_context
 from hoops.cbbd.engine import Fetcher, FetchStats, QuotaStop
 from hoops.cbbd.request import Request
 from hoops.events import emit
-from hoops.lake import open_lake, safe_segment
+from hoops.lake import open_lake
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def mode_of(spec: dict[str, Any]) -> planner.Backfill | planner.Incremental:
 
 def run_prefix(dag_id: str, run_id: str) -> str:
     """The run's scratch folder in the lake: manifests and step results, keyed by run so clears reuse it."""
-    return f"tmp/runs/{safe_segment(dag_id)}/{safe_segment(run_id)}"
+    return paths.run_scratch(dag_id, run_id)
 
 
 def save_result(dag_id: str, run_id: str, step: str, result: dict[str, Any]) -> dict[str, Any]:

@@ -12,8 +12,9 @@ import json
 from collections import Counter
 from typing import Any
 
+from hoops import paths
 from hoops.cbbd.budget import runs_needed
-from hoops.lake import Lake, safe_segment
+from hoops.lake import Lake
 
 _SUMMED = (
     "calls",
@@ -179,7 +180,7 @@ def assemble(
 
 
 def summary_key(dag_id: str, run_id: str) -> str:
-    return f"meta/runs/{safe_segment(dag_id)}/{safe_segment(run_id)}.json"
+    return paths.run_summary(dag_id, run_id)
 
 
 def write(lake: Lake, summary: dict[str, Any]) -> str:
@@ -187,14 +188,14 @@ def write(lake: Lake, summary: dict[str, Any]) -> str:
     data = json.dumps(summary, indent=2, sort_keys=True).encode()
     key = summary_key(summary["dag_id"], summary["run_id"])
     lake.put(key, data, "application/json")
-    lake.put(f"meta/latest/{safe_segment(summary['dag_id'])}.json", data, "application/json")
+    lake.put(paths.latest_summary(summary["dag_id"]), data, "application/json")
     return key
 
 
 def latest(lake: Lake, dag_id: str | None = None) -> dict[str, Any] | None:
     """The newest summary of `dag_id`, or of any DAG when None."""
-    keys = [k for k in lake.list("meta/latest/") if k.endswith(".json")]
+    keys = [k for k in lake.list(paths.LATEST_SUMMARIES) if k.endswith(".json")]
     if dag_id is not None:
-        keys = [k for k in keys if k == f"meta/latest/{safe_segment(dag_id)}.json"]
+        keys = [k for k in keys if k == paths.latest_summary(dag_id)]
     found = [json.loads(lake.get(k)) for k in keys]
     return max(found, key=lambda s: s.get("written_at", ""), default=None)
