@@ -21,16 +21,8 @@ from urllib.parse import quote
 
 import pyarrow as pa
 
-from hoops.cbbd.schema import (
-    ENUMS,
-    MODELS,
-    CoercionError,
-    Converter,
-    SchemaError,
-    converter,
-    null_violations,
-    unknown_keys,
-)
+from hoops.cbbd.coerce import CoercionError, Converter, converter, null_violations, unknown_keys
+from hoops.cbbd.schema import ENUMS, MODELS, SchemaError
 
 EXTRA_COLUMN = "_extra"
 
