@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
 from airflow.providers.amazon.aws.sensors.glue_crawler import GlueCrawlerSensor
-from airflow.sdk import Param, TriggerRule, get_current_context, task
+from airflow.sdk import Param, TriggerRule, chain, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from hoops.assets import CBBD_GOLD, CBBD_SILVER, silver_extra
@@ -89,154 +89,154 @@ def _logical_day(ctx: dict[str, Any]) -> dt.date:
     return moment.astimezone(NEW_YORK).date()
 
 
+@task(retries=0)
+def prepare(kind: str) -> dict[str, Any]:
+    """Validate the trigger and the configuration before any call: a bad run fails here, clearly."""
+    from hoops import settings
+    from hoops.cbbd import pipeline
+    from hoops.lake import LakeError
+
+    ctx = get_current_context()
+    dag_id, run_id = _ids()
+    try:
+        spec = pipeline.validate_params(
+            dict(ctx["params"]), kind=kind, logical_date=_logical_day(ctx), today=settings.today()
+        )
+        pipeline.prepare()
+    except (pipeline.InvalidRequest, LakeError) as exc:
+        raise AirflowFailException(str(exc)) from None
+    return pipeline.save_result(dag_id, run_id, "spec", spec)
+
+
+@task
+def plan_pass1(spec: dict[str, Any]) -> list[str]:
+    from hoops.cbbd import pipeline
+
+    dag_id, run_id = _ids()
+    return pipeline.plan_stage(spec, dag_id=dag_id, run_id=run_id, stage="pass1")["manifests"]
+
+
+# A short first retry: a killed worker's batch resumes from its checkpoints within a minute.
+@task(pool=POOL, retries=2, retry_delay=dt.timedelta(seconds=10), retry_exponential_backoff=2.0)
+def fetch(manifest: str, spec: dict[str, Any]) -> dict[str, Any]:
+    from hoops.cbbd import pipeline
+
+    dag_id, run_id = _ids()
+    try:
+        stats = pipeline.fetch_batch(manifest, spec, dag_id=dag_id, run_id=run_id)
+    except pipeline.InvalidRequest as exc:  # the key was refused: retrying cannot help
+        raise AirflowFailException(str(exc)) from None
+    return {
+        k: stats[k]
+        for k in (
+            "manifest",
+            "calls",
+            "completed",
+            "failed",
+            "unfinished",
+            "rows_bronze",
+            "quota_remaining",
+            "quota_exhausted",
+            "budget_exhausted",
+        )
+    }
+
+
+@task(trigger_rule=TriggerRule.NONE_FAILED)
+def plan_pass2(spec: dict[str, Any]) -> list[str]:
+    """Re-plan what pass 1 left pending, within what is left of the budget; nothing after a quota stop."""
+    from hoops.cbbd import pipeline
+    from hoops.lake import open_lake
+
+    dag_id, run_id = _ids()
+    if open_lake().exists(f"{pipeline.run_prefix(dag_id, run_id)}/quota_exhausted"):
+        return []
+    first = pipeline.load_results(dag_id, run_id)["plan-pass1"]
+    used = pipeline.calls_used(dag_id, run_id, "pass1")
+    return pipeline.plan_stage(
+        spec,
+        dag_id=dag_id,
+        run_id=run_id,
+        stage="pass2",
+        endpoints=first["pending_endpoints"],
+        calls_used=used,
+    )["manifests"]
+
+
+@task(trigger_rule=TriggerRule.NONE_FAILED, outlets=[CBBD_SILVER])
+def silver(spec: dict[str, Any]) -> dict[str, Any]:
+    from hoops.cbbd import pipeline
+
+    dag_id, run_id = _ids()
+    built = pipeline.build_silver(spec, dag_id=dag_id, run_id=run_id)
+    # gold_refresh rebuilds exactly these seasons.
+    get_current_context()["outlet_events"][CBBD_SILVER].extra = silver_extra(spec["seasons"], run_id)
+    return {"tables": len(built["tables"])}
+
+
+@task(outlets=[CBBD_GOLD])
+def gold(spec: dict[str, Any]) -> dict[str, Any]:
+    from hoops.cbbd import pipeline
+
+    dag_id, run_id = _ids()
+    return {"tables": len(pipeline.build_gold(spec, dag_id=dag_id, run_id=run_id)["tables"])}
+
+
+@task
+def catalog(spec: dict[str, Any]) -> list[str]:
+    """Refresh the local DuckDB catalog, or name the Glue crawlers to start (HOOPS_CATALOG=glue)."""
+    from hoops.cbbd import pipeline
+
+    dag_id, run_id = _ids()
+    return pipeline.refresh_catalog(spec, dag_id=dag_id, run_id=run_id)["crawlers"]
+
+
+@task(trigger_rule=TriggerRule.NONE_FAILED)
+def validate(spec: dict[str, Any]) -> dict[str, Any]:
+    from hoops.cbbd import pipeline
+
+    dag_id, run_id = _ids()
+    result = pipeline.validate_lake(spec, dag_id=dag_id, run_id=run_id)
+    return {"errors": result["errors"], "warnings": result["warnings"]}
+
+
+@task(trigger_rule=TriggerRule.ALL_DONE, retries=0)
+def summary() -> dict[str, Any]:
+    """Always written once the run got past prepare; fails the run when the data is not complete."""
+    from hoops.cbbd import pipeline
+
+    dag_id, run_id = _ids()
+    try:
+        report = pipeline.summarize(dag_id=dag_id, run_id=run_id)
+    except pipeline.InvalidRequest as exc:
+        raise AirflowFailException(str(exc)) from None
+    brief = {
+        k: report[k]
+        for k in (
+            "status",
+            "calls_planned",
+            "calls_used",
+            "quota_remaining",
+            "failures",
+            "deadletter_count",
+            "summary_key",
+        )
+    }
+    if report["status"] not in OK_STATUSES:
+        problems = report["missing_steps"] or report["validation"].get("findings") or ""
+        raise AirflowFailException(
+            f"run {report['status']}: {brief}; {problems}. Checkpoints keep what was fetched: "
+            "the next run (or clearing this one) resumes where this one stopped."
+        )
+    return brief
+
+
 def cbbd_tasks(kind: str) -> None:
-    """Wire the tasks of a `kind` ('backfill' | 'incremental') run into the DAG being defined."""
-
-    @task(retries=0)
-    def prepare() -> dict[str, Any]:
-        """Validate the trigger and the configuration before any call: a bad run fails here, clearly."""
-        from hoops import settings
-        from hoops.cbbd import pipeline
-        from hoops.lake import LakeError
-
-        ctx = get_current_context()
-        dag_id, run_id = _ids()
-        try:
-            spec = pipeline.validate_params(
-                dict(ctx["params"]), kind=kind, logical_date=_logical_day(ctx), today=settings.today()
-            )
-            pipeline.prepare()
-        except (pipeline.InvalidRequest, LakeError) as exc:
-            raise AirflowFailException(str(exc)) from None
-        return pipeline.save_result(dag_id, run_id, "spec", spec)
-
-    @task
-    def plan_pass1(spec: dict[str, Any]) -> list[str]:
-        from hoops.cbbd import pipeline
-
-        dag_id, run_id = _ids()
-        return pipeline.plan_stage(spec, dag_id=dag_id, run_id=run_id, stage="pass1")["manifests"]
-
-    # A short first retry: a killed worker's batch resumes from its checkpoints within a minute.
-    @task(pool=POOL, retries=2, retry_delay=dt.timedelta(seconds=10), retry_exponential_backoff=2.0)
-    def fetch(manifest: str, spec: dict[str, Any]) -> dict[str, Any]:
-        from hoops.cbbd import pipeline
-
-        dag_id, run_id = _ids()
-        try:
-            stats = pipeline.fetch_batch(manifest, spec, dag_id=dag_id, run_id=run_id)
-        except pipeline.InvalidRequest as exc:  # the key was refused: retrying cannot help
-            raise AirflowFailException(str(exc)) from None
-        return {
-            k: stats[k]
-            for k in (
-                "manifest",
-                "calls",
-                "completed",
-                "failed",
-                "unfinished",
-                "rows_bronze",
-                "quota_remaining",
-                "quota_exhausted",
-                "budget_exhausted",
-            )
-        }
-
-    @task(trigger_rule=TriggerRule.NONE_FAILED)
-    def plan_pass2(spec: dict[str, Any]) -> list[str]:
-        """Re-plan what pass 1 left pending, within what is left of the budget; nothing after a quota stop."""
-        from hoops.cbbd import pipeline
-        from hoops.lake import open_lake
-
-        dag_id, run_id = _ids()
-        if open_lake().exists(f"{pipeline.run_prefix(dag_id, run_id)}/quota_exhausted"):
-            return []
-        first = pipeline.load_results(dag_id, run_id)["plan-pass1"]
-        used = pipeline.calls_used(dag_id, run_id, "pass1")
-        return pipeline.plan_stage(
-            spec,
-            dag_id=dag_id,
-            run_id=run_id,
-            stage="pass2",
-            endpoints=first["pending_endpoints"],
-            calls_used=used,
-        )["manifests"]
-
-    @task(trigger_rule=TriggerRule.NONE_FAILED, outlets=[CBBD_SILVER])
-    def silver(spec: dict[str, Any]) -> dict[str, Any]:
-        from hoops.cbbd import pipeline
-
-        dag_id, run_id = _ids()
-        built = pipeline.build_silver(spec, dag_id=dag_id, run_id=run_id)
-        # gold_refresh rebuilds exactly these seasons.
-        get_current_context()["outlet_events"][CBBD_SILVER].extra = silver_extra(spec["seasons"], run_id)
-        return {"tables": len(built["tables"])}
-
-    @task(outlets=[CBBD_GOLD])
-    def gold(spec: dict[str, Any]) -> dict[str, Any]:
-        from hoops.cbbd import pipeline
-
-        dag_id, run_id = _ids()
-        return {"tables": len(pipeline.build_gold(spec, dag_id=dag_id, run_id=run_id)["tables"])}
-
-    @task
-    def catalog(spec: dict[str, Any]) -> list[str]:
-        """Refresh the local DuckDB catalog, or name the Glue crawlers to start (HOOPS_CATALOG=glue)."""
-        from hoops.cbbd import pipeline
-
-        dag_id, run_id = _ids()
-        return pipeline.refresh_catalog(spec, dag_id=dag_id, run_id=run_id)["crawlers"]
-
-    @task(trigger_rule=TriggerRule.NONE_FAILED)
-    def validate(spec: dict[str, Any]) -> dict[str, Any]:
-        from hoops.cbbd import pipeline
-
-        dag_id, run_id = _ids()
-        result = pipeline.validate_lake(spec, dag_id=dag_id, run_id=run_id)
-        return {"errors": result["errors"], "warnings": result["warnings"]}
-
-    @task(trigger_rule=TriggerRule.ALL_DONE, retries=0)
-    def summary() -> dict[str, Any]:
-        """Always written once the run got past prepare; fails the run when the data is not complete."""
-        from hoops.cbbd import pipeline
-
-        dag_id, run_id = _ids()
-        try:
-            report = pipeline.summarize(dag_id=dag_id, run_id=run_id)
-        except pipeline.InvalidRequest as exc:
-            raise AirflowFailException(str(exc)) from None
-        brief = {
-            k: report[k]
-            for k in (
-                "status",
-                "calls_planned",
-                "calls_used",
-                "quota_remaining",
-                "failures",
-                "deadletter_count",
-                "summary_key",
-            )
-        }
-        if report["status"] not in OK_STATUSES:
-            problems = report["missing_steps"] or report["validation"].get("findings") or ""
-            raise AirflowFailException(
-                f"run {report['status']}: {brief}; {problems}. Checkpoints keep what was fetched: "
-                "the next run (or clearing this one) resumes where this one stopped."
-            )
-        return brief
-
-    spec = prepare()
+    """Wire the steps of a `kind` ('backfill' | 'incremental') run into the DAG being defined."""
+    spec = prepare(kind)
     first = fetch.override(task_id="fetch_pass1").partial(spec=spec).expand(manifest=plan_pass1(spec))
     replanned = plan_pass2(spec)
-    first >> replanned
     second = fetch.override(task_id="fetch_pass2").partial(spec=spec).expand(manifest=replanned)
-    built = silver(spec)
-    second >> built
-    gold_done = gold(spec)
-    built >> gold_done
     crawlers = catalog(spec)
-    gold_done >> crawlers
-    crawled = crawl_and_wait(crawlers)
-    checked = validate(spec)
-    crawled >> checked
-    checked >> summary()
+    chain(first, replanned, second, silver(spec), gold(spec), crawlers)
+    chain(crawl_and_wait(crawlers), validate(spec), summary())
