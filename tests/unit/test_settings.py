@@ -95,7 +95,7 @@ def test_s3_and_dynamodb_take_their_credentials_from_the_aws_connection(aws_conn
     """As Glue and Athena do: the provider's hooks with aws_conn_id, so a worker's connection applies."""
     from moto import mock_aws
 
-    from hoops.cbbd.checkpoints import DynamoCheckpoints, ensure_table
+    from hoops.cbbd.checkpoints import Checkpoint, DynamoCheckpoints, ensure_table
 
     with mock_aws():
         lake = open_lake("s3://hoops-edge/prefix")
@@ -109,4 +109,5 @@ def test_s3_and_dynamodb_take_their_credentials_from_the_aws_connection(aws_conn
         lake.put("x/y.txt", b"abc")
         assert lake.get("x/y.txt") == b"abc"
         ensure_table(store.client)
-        assert store.done_keys() == set()
+        stored = store.put(Checkpoint("games", "a1b2", {"season": 2024}, 2024, final=True), None)
+        assert store.get("games", "a1b2") == stored and store.done_keys() == {("games", "a1b2")}

@@ -296,11 +296,14 @@ class DynamoCheckpoints:
     @property
     def client(self) -> Any:
         if self._client is None:
-            from airflow.providers.amazon.aws.hooks.dynamodb import DynamoDBHook
+            from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
-            # credentials as for Glue and Athena: the connection aws_default, else boto3's chain
-            hook = DynamoDBHook(aws_conn_id=settings.AWS_CONN_ID, region_name=settings.aws_region())
-            self._client = hook.client
+            # credentials as for Glue and Athena: the connection aws_default, else boto3's chain. A plain
+            # client: DynamoDBHook's is a resource's, which would serialize the typed items a second time.
+            hook = AwsBaseHook(
+                aws_conn_id=settings.AWS_CONN_ID, client_type="dynamodb", region_name=settings.aws_region()
+            )
+            self._client = hook.conn
         return self._client
 
     def get(self, endpoint: str, param_hash: str) -> Checkpoint | None:
