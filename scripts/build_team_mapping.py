@@ -35,7 +35,7 @@ import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
-from devkit.samples import read_rows
+from devkit.samples import read_rows, samples_dir
 from hoops import settings
 
 # Old BartTorvik spelling -> current BartTorvik spelling (same program). Source: reference note section 4.
@@ -393,10 +393,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail if the committed file differs")
     args = parser.parse_args(argv)
     try:
-        built = build(settings.samples_dir())
+        built = build(samples_dir())
         texts = {
             settings.data_dir() / "team_mapping.json": render(built),
-            settings.data_dir() / "team_mapping_gaps.json": render(gaps(settings.samples_dir(), built)),
+            settings.data_dir() / "team_mapping_gaps.json": render(gaps(samples_dir(), built)),
         }
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.samples import read_rows
+from devkit.samples import read_rows, samples_dir
 from hoops import settings
 from hoops.barttorvik.teams import Team, TeamMapping
 
@@ -38,7 +38,7 @@ ESPN_CROSSWALK_ERRATA = {"Fairleigh Dickinson", "Mercyhurst", "Tarleton St.", "W
 
 
 def _samples() -> Path:
-    path = settings.samples_dir()
+    path = samples_dir()
     assert (path / "barttorvik").is_dir(), f"BartTorvik samples not found at {path} (set HOOPS_SAMPLES_DIR)"
     return path
 
