@@ -26,24 +26,16 @@ from hoops.cbbd.dagflow import crawl_and_wait
 def gold_refresh():
     @task(outlets=[CBBD_GOLD])
     def rebuild_gold() -> dict:
-        from hoops import duckdb_catalog, settings, warehouse
         from hoops.assets import seasons_named
-        from hoops.cbbd import gold
-        from hoops.lake import open_lake
+        from hoops.cbbd import pipeline
 
-        events = get_current_context().get("triggering_asset_events") or {}
-        with warehouse.connect() as conn:  # a fresh warehouse gets its tables: gold reads them
-            warehouse.migrate(conn)
-        lake = open_lake()
-        with warehouse.exclusive(warehouse.LAKE_BUILD_LOCK, "building gold"):
-            with_silver = gold.silver_seasons(lake)  # listed inside the lock: a build may be adding one
-            named = seasons_named(events) if events else with_silver
-            seasons = [s for s in named if s in with_silver]
-            tables = gold.build(lake, seasons=seasons) if seasons else {}
-        if tables and settings.catalog_kind() == "duckdb":
-            duckdb_catalog.refresh(lake)
-        skipped = sorted(set(named) - set(seasons))
-        return {"seasons": seasons, "no_silver": skipped, "rows": {k: v["rows"] for k, v in tables.items()}}
+        ctx = get_current_context()
+        events = ctx.get("triggering_asset_events") or {}
+        result = pipeline.refresh_gold(
+            seasons_named(events) if events else None, dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"]
+        )
+        rows = {k: v["rows"] for k, v in result["tables"].items()}
+        return {"seasons": result["seasons"], "no_silver": result["no_silver"], "rows": rows}
 
     @task
     def gold_crawlers() -> list[str]:

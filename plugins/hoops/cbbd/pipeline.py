@@ -427,16 +427,43 @@ def build_silver(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str,
     return _timed(dag_id, run_id, "silver", work, exclusive=True)
 
 
-def build_gold(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str, Any]:
+def build_gold(
+    spec: dict[str, Any], *, dag_id: str, run_id: str, only_with_silver: bool = False
+) -> dict[str, Any]:
+    """Gold for the spec's seasons. `only_with_silver` (gold_refresh): leave out the seasons that have no
+    silver, listed inside the build lock (a build may be adding one), and name them in the result."""
     from hoops.cbbd import gold
 
     def work() -> dict[str, Any]:
-        tables = gold.build(open_lake(), seasons=spec["seasons"])
+        lake, seasons = open_lake(), list(spec["seasons"])
+        if only_with_silver:
+            with_silver = gold.silver_seasons(lake)
+            seasons = [s for s in seasons if s in with_silver]
+        tables = gold.build(lake, seasons=seasons) if seasons else {}
         for name, figures in tables.items():
             emit(log, "gold_table", run=run_id, table=name, **figures)
-        return {"tables": tables}
+        return {
+            "tables": tables,
+            "seasons": seasons,
+            "no_silver": sorted(set(spec["seasons"]) - set(seasons)),
+        }
 
     return _timed(dag_id, run_id, "gold", work, exclusive=True)
+
+
+def refresh_gold(seasons: list[int] | None, *, dag_id: str, run_id: str) -> dict[str, Any]:
+    """gold_refresh's steps, the CBBD runs' own gold step: the seasons named by the triggering events (None:
+    every season with silver), then the local catalog. A fresh warehouse gets its tables first."""
+    from hoops import duckdb_catalog
+    from hoops.cbbd import gold
+
+    with warehouse.connect() as conn:  # gold reads the BartTorvik tables
+        warehouse.migrate(conn)
+    named = gold.silver_seasons(open_lake()) if seasons is None else seasons
+    result = build_gold({"seasons": named}, dag_id=dag_id, run_id=run_id, only_with_silver=True)
+    if result["tables"] and settings.catalog_kind() == "duckdb":
+        duckdb_catalog.refresh(open_lake())
+    return result
 
 
 def refresh_catalog(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str, Any]:
