@@ -184,15 +184,17 @@ def cmd_incremental(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """The latest run summary and the lake, checked by the configured catalog's engine."""
     from devkit import profile
-    from hoops import aws_catalog, validate
-    from hoops.cbbd import summary
+    from hoops import checks
+    from hoops.cbbd import summary, tables
+    from hoops.checks.findings import report
+    from hoops.checks.summary import check_summary
     from hoops.lake import open_lake
 
     profile.apply(profile.chosen(args.offline))
     lake = open_lake()
     found = summary.latest(lake, args.dag)
-    findings = validate.check_summary(found) + aws_catalog.checker()(lake, seasons=args.season)
-    print(validate.report(findings))
+    findings = check_summary(found) + checks.checker()(lake, tables.declared(), seasons=args.season)
+    print(report(findings))
     return 1 if any(f.level == "error" for f in findings) else 0
 
 

@@ -9,8 +9,9 @@ import duckdb
 import pytest
 
 from devkit import cli
-from hoops import validate
-from hoops.cbbd import silver
+from hoops.cbbd import silver, tables
+from hoops.checks.findings import report
+from hoops.checks.in_duckdb import check_lake
 from hoops.lake import LocalLake
 
 
@@ -33,7 +34,7 @@ def _copy_season(root, table: str, season: int, keep_share: float = 1.0, blank: 
 
 
 def test_a_freshly_built_lake_passes(silver_lake, capsys):
-    assert validate.check_lake(LocalLake(silver_lake), seasons=[2024]) == []
+    assert check_lake(LocalLake(silver_lake), tables.declared(), seasons=[2024]) == []
     assert cli.main(["validate", "--season", "2024"]) == 0
     assert "no run summary yet" in capsys.readouterr().out  # a warning, not a failure
 
@@ -45,16 +46,16 @@ def test_duplicated_keys_are_reported_as_errors(silver_lake):
         f"SELECT * FROM read_parquet('{path}') LIMIT 1000) TO '{path}.tmp' (FORMAT parquet)"
     )
     shutil.move(f"{path}.tmp", path)
-    findings = validate.check_lake(LocalLake(silver_lake), seasons=[2024])
+    findings = check_lake(LocalLake(silver_lake), tables.declared(), seasons=[2024])
     assert [(f.level, f.check, f.table) for f in findings] == [("error", "primary_key", "fct_games")]
-    assert "duplicated keys" in validate.report(findings)
+    assert "duplicated keys" in report(findings)
 
 
 def test_a_season_with_far_fewer_rows_than_its_neighbours_is_an_error(silver_lake, monkeypatch):
     monkeypatch.setenv("HOOPS_TODAY", "2026-01-15")
     _copy_season(silver_lake, "fct_plays", 2022)
     _copy_season(silver_lake, "fct_plays", 2023, keep_share=0.2)
-    findings = validate.check_lake(LocalLake(silver_lake), seasons=[2023])
+    findings = check_lake(LocalLake(silver_lake), tables.declared(), seasons=[2023])
     assert any(
         f.check == "row_count" and f.table == "fct_plays" and "season 2023" in f.message for f in findings
     )
@@ -65,7 +66,7 @@ def test_a_column_that_went_empty_is_an_error(silver_lake, monkeypatch):
     monkeypatch.setenv("HOOPS_TODAY", "2026-01-15")
     _copy_season(silver_lake, "fct_games", 2022)
     _copy_season(silver_lake, "fct_games", 2023, blank="home_points")
-    findings = validate.check_lake(LocalLake(silver_lake), seasons=[2023])
+    findings = check_lake(LocalLake(silver_lake), tables.declared(), seasons=[2023])
     assert [(f.check, f.table) for f in findings] == [("null_rate", "fct_games")]
     assert "home_points" in findings[0].message
 

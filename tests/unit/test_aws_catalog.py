@@ -6,17 +6,17 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from hoops import aws_catalog
+from hoops import aws_catalog, checks
+from hoops.checks import in_athena, in_duckdb
 from hoops.lake import open_lake
 
 
 def test_crawlers_and_checks_follow_the_catalog_and_the_terraform_names(monkeypatch):
-    from hoops import validate
-
     monkeypatch.setenv("HOOPS_CATALOG", "duckdb")
-    assert aws_catalog.crawlers() == [] and aws_catalog.checker() is validate.check_lake
+    assert aws_catalog.crawlers() == [] and checks.checker() is in_duckdb.check_lake
+    assert checks.engine() == "duckdb"
     monkeypatch.setenv("HOOPS_CATALOG", "glue")
-    assert aws_catalog.checker() is aws_catalog.check_lake
+    assert checks.checker() is in_athena.check_lake and checks.engine() == "athena"
     assert aws_catalog.crawlers() == ["hoops_silver", "hoops_gold", "hoops_ref"]
     assert aws_catalog.crawlers(("gold", "bronze")) == ["hoops_gold"]  # bronze is never crawled
     monkeypatch.setenv("HOOPS_GLUE_DATABASE_PREFIX", "edge")
@@ -61,7 +61,7 @@ def test_queries_run_in_the_workgroup_and_rows_come_back_as_numbers(monkeypatch)
         athena_backends["123456789012"]["us-east-1"].query_results_queue.append(
             QueryResults(rows=rows, column_info=[])
         )
-        answers = aws_catalog.Athena().run([("hoops_silver", "SELECT 1"), ("hoops_gold", "SELECT 2")])
+        answers = in_athena.Athena().run([("hoops_silver", "SELECT 1"), ("hoops_gold", "SELECT 2")])
         assert [r for _, r in answers] == [[[2024, 2, 0], [None, 1, 5]], []]
         executions = [
             boto3.client("athena").get_query_execution(QueryExecutionId=qid)["QueryExecution"]
@@ -84,14 +84,14 @@ def test_a_failed_query_is_reported_with_athenas_reason():
         def get_state_change_reason(self, qid):
             return "TABLE_NOT_FOUND: line 1:15: Table 'hoops_silver.fct_games' does not exist"
 
-    assert aws_catalog.Athena(FailingAthena()).run([("hoops_silver", "SELECT 1")]) == [
+    assert in_athena.Athena(FailingAthena()).run([("hoops_silver", "SELECT 1")]) == [
         ("q-1", "FAILED: TABLE_NOT_FOUND: line 1:15: Table 'hoops_silver.fct_games' does not exist")
     ]
 
 
 def test_partitioned_checks_read_only_the_seasons_near_the_run():
-    relation = aws_catalog._relation("silver", "fct_games", True, [2023, 2024, 2025])
+    relation = in_athena._relation("silver", "fct_games", True, [2023, 2024, 2025])
     assert relation == (
         '(SELECT * FROM "hoops_silver"."fct_games" WHERE CAST(season AS INTEGER) IN (2023, 2024, 2025)) AS t'
     )
-    assert aws_catalog._relation("silver", "dim_teams", False, [2024]) == '"hoops_silver"."dim_teams"'
+    assert in_athena._relation("silver", "dim_teams", False, [2024]) == '"hoops_silver"."dim_teams"'

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hoops import warehouse
+from hoops.checks.sql import primary_key_violations
 from hoops.lake import Lake
 from hoops.lakesql import LakeSQL, sql_text
 
@@ -180,8 +181,6 @@ def build(lake: Lake, seasons: list[int] | None = None) -> dict[str, dict[str, i
 def _write(sql: LakeSQL, name: str, key: tuple[str, ...], season: int) -> dict[str, Any]:
     """Materialise the table once, refuse it if its primary key is null or repeated, then store it."""
     sql.con.execute(f"CREATE OR REPLACE TEMP TABLE gold_out AS {sql_text('gold', name)}")
-    from hoops.validate import primary_key_violations
-
     columns = ", ".join(key)
     violations = primary_key_violations(sql.con, "gold_out", key, partitioned=False)
     if violations:

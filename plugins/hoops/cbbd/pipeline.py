@@ -481,15 +481,13 @@ def refresh_catalog(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[s
 def validate_lake(spec: dict[str, Any], *, dag_id: str, run_id: str) -> dict[str, Any]:
     """Checks over the tables this run touched, in DuckDB or (HOOPS_CATALOG=glue) in Athena; findings go
     to the summary, which decides the outcome."""
-    from hoops import aws_catalog, validate
+    from hoops import checks
+    from hoops.cbbd import tables
+    from hoops.checks.findings import as_dict
 
     def work() -> dict[str, Any]:
-        check = aws_catalog.checker()
-        findings = check(open_lake(), seasons=spec["seasons"])
-        return {
-            "engine": "athena" if check is aws_catalog.check_lake else "duckdb",
-            **validate.as_dict(findings),
-        }
+        findings = checks.checker()(open_lake(), tables.declared(), seasons=spec["seasons"])
+        return {"engine": checks.engine(), **as_dict(findings)}
 
     return _timed(dag_id, run_id, "validate", work)
 

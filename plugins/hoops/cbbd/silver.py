@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from hoops.cbbd.bronze import bronze_schema
+from hoops.checks.sql import primary_key_violations
 from hoops.lake import Lake
 from hoops.lakesql import LakeSQL, sql_text
 
@@ -141,8 +142,6 @@ def _source_rows(sql: LakeSQL, view: str, explode: str | None) -> int:
 
 def _check_primary_key(sql: LakeSQL, table: SilverTable, relation: str) -> None:
     """Raise before the object reaches the lake if it has duplicated keys or NULL key parts."""
-    from hoops.validate import primary_key_violations
-
     found = primary_key_violations(sql.con, relation, table.primary_key, table.partitioned)
     if found:
         duplicates, nulls = sum(f[1] for f in found), sum(f[2] for f in found)
