@@ -520,5 +520,8 @@ def summarize(*, dag_id: str, run_id: str) -> dict[str, Any]:
         failures=report["failures"],
         deadletters=report["deadletter_count"],
         key=report["summary_key"],
+        owed={o["endpoint"]: o["seasons"] for o in report["owed"]},  # what the budget left, by name
+        remaining=report["remaining"],
+        calls_explained=report["calls_explained"],
     )
     return report
