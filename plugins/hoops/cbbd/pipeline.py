@@ -272,7 +272,6 @@ def _plan(
     spec: dict[str, Any], todo: str | list[str], left: int | None, why: str | None, store: Any, lake: Any
 ) -> planner.Plan:
     """The planner fed with what the checkpoints and the lake know (nothing when `store`/`lake` is None)."""
-    incremental = spec["kind"] == "incremental" and not spec["force"]
     return planner.plan(
         mode_of(spec),
         todo,
@@ -281,7 +280,7 @@ def _plan(
         contexts={s: season_context(lake, s) for s in spec["seasons"]} if lake is not None else {},
         max_calls=left,
         today=dt.date.fromisoformat(spec["asof"]),
-        last_read=store.last_reads() if incremental and store is not None else None,
+        last_read=None if spec["force"] or store is None else store.last_reads(),
         newest_first=spec.get("newest_first", True),
         budget_why=why,
     )

@@ -138,7 +138,7 @@ def plan(
         raise ValueError(f"max_calls must be 0 or more calls (or None for no budget), got {max_calls}")
     selected, skipped = select_endpoints(endpoints, include_fanout)
     contexts = contexts or {}
-    b = Builder(done, last_read, mode.logical_date if isinstance(mode, Incremental) else None)
+    b = Builder(done, last_read, mode.logical_date if isinstance(mode, Incremental) else today)
     no_data: dict[str, list[int]] = {}
 
     for ep in selected:  # reference endpoints: once per run, whatever the seasons

@@ -161,7 +161,7 @@ class Builder:
     ):
         self.done = frozenset(done)
         self.last_read = last_read or {}
-        self.day = day  # the incremental run's date: requests read within their cadence are not due
+        self.day = day  # the run's day: requests read within their cadence are not due
         self.seen: set[str] = set()
         self.groups: list[Group] = []
         self.already_final = 0
@@ -169,11 +169,12 @@ class Builder:
         self.notes: list[str] = []
 
     def due(self, ep: Endpoint, key: str) -> bool:
-        """Whether the daily run asks `key` again: always for daily data, else once its cadence is up."""
-        if self.day is None or not ep.refresh_days or ep.refresh_days <= 1:
-            return True
+        """Whether `key` is asked again: once its endpoint's cadence is up since the last read (daily data:
+        on a later day), so a run resumed or repeated the same day fetches nothing twice."""
         read = self.last_read.get(key)
-        return read is None or (self.day - read).days >= ep.refresh_days
+        if self.day is None or not ep.refresh_days or read is None:
+            return True
+        return (self.day - read).days >= ep.refresh_days
 
     def concrete(
         self,
