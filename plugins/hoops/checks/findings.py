@@ -42,15 +42,25 @@ def _row_count(name: str, season: int, rows: int, typical: float) -> list[Findin
 
 
 def _emptied_columns(
-    name: str, season: int, rows: int, filled: dict[str, int], neighbours: list[tuple[int, dict[str, int]]]
+    name: str,
+    season: int,
+    rows: int,
+    filled: dict[str, int],
+    neighbours: list[tuple[int, dict[str, int]]],
+    before: tuple[int, dict[str, int]] | None,
 ) -> list[Finding]:
+    """A column empty this season but filled next door: an error when the season before had it (it went
+    missing), a warning when only the season after has it (the API adds fields, e.g. Elo on /games)."""
     found = []
     for column, count in filled.items():
         fill_next_door = max((f[column] / r if r else 0.0) for r, f in neighbours)
         if rows and count == 0 and fill_next_door >= EMPTY_COLUMN_NEIGHBOUR_FILL:
             share = f"{fill_next_door:.0%}"
             message = f"season {season}: column {column} is empty, {share} filled in neighbouring seasons"
-            found.append(Finding("error", "null_rate", name, message))
+            went_missing = before is not None and before[0] and before[1][column] / before[0] > 0
+            if not went_missing:
+                message += " (only later: a field the API added since?)"
+            found.append(Finding("error" if went_missing else "warning", "null_rate", name, message))
     return found
 
 
@@ -65,7 +75,7 @@ def count_findings(name: str, by_season: BySeason, current: int, seasons: list[i
             continue
         rows, filled = by_season[season]
         findings += _row_count(name, season, rows, statistics.median(r for r, _ in neighbours))
-        findings += _emptied_columns(name, season, rows, filled, neighbours)
+        findings += _emptied_columns(name, season, rows, filled, neighbours, by_season.get(season - 1))
     return findings
 
 
