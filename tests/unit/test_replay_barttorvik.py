@@ -280,7 +280,7 @@ def test_a_generated_day_next_to_a_real_file_has_no_jump_and_says_synthetic(clie
     assert generated.keys() == real.keys()
     for name, row in generated.items():
         assert abs(row[4] - real[name][4]) < 2.5 and abs(row[6] - real[name][6]) < 2.5, name
-    assert max(abs(row[0] - real[name][0]) for name, row in generated.items()) < 40
+    assert max(abs(row[0] - real[name][0]) for name, row in generated.items()) < 25
     fname = response.content[10 : response.content.index(b"\0", 10)]
     assert fname == b"SYNTHETIC_20200311_team_results.json"
     assert b"SYNTHETIC" not in (SAMPLES / "20200312_team_results.json.gz").read_bytes()[:64]
