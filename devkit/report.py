@@ -247,7 +247,7 @@ def text(facts: Facts) -> str:
         }
         lines.append(
             f"  removed on the way in by {last['dag_id']}: bronze exact repeats"
-            f" {last.get('duplicates', {}).get('bronze_exact_repeats', 0)}; silver {_counts(removed)}"
+            f" {last.get('duplicates', {}).get('bronze_exact_repeats', 0)}; silver:\n    {_counts(removed)}"
         )
     empty = {f"{t}.{c}": rate for t, cols in facts.empty.items() for c, rate in cols.items() if rate == 1.0}
     if empty:
