@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
-from hoops import settings
+from hoops import paths, settings
 from hoops.lake import Lake, LocalLake
 from hoops.lakesql import partitioning
 
@@ -17,7 +17,7 @@ LAYERS = ("silver", "gold", "ref")
 
 
 def tables_in(lake: Lake, layer: str) -> list[str]:
-    return sorted({k.split("/")[1] for k in lake.list(f"{layer}/") if k.endswith(".parquet")})
+    return sorted({paths.table_of(k) for k in lake.list(f"{layer}/") if k.endswith(".parquet")})
 
 
 def refresh(lake: Lake) -> dict[str, object]:
@@ -35,7 +35,7 @@ def refresh(lake: Lake) -> dict[str, object]:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
             for table in tables_in(lake, layer):
                 glob = (lake.root / layer / table).as_posix().replace("'", "''") + "/**/*.parquet"
-                options = partitioning(lake.list(f"{layer}/{table}/"))
+                options = partitioning(lake.list(paths.table_prefix(layer, table)))
                 con.execute(
                     f'CREATE OR REPLACE VIEW {layer}."{table}" AS SELECT * FROM '
                     f"read_parquet('{glob}', union_by_name = true, {options})"

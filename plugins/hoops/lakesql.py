@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from hoops import settings
+from hoops import paths, settings
 from hoops.lake import Lake, LocalLake
 
 MEMORY_LIMIT = "1GB"
@@ -120,7 +120,7 @@ class LakeSQL:
         out.parent.mkdir(parents=True, exist_ok=True)
         ordered = f"SELECT * FROM ({query}) ORDER BY {order_by}" if order_by else query
         stored = ordered
-        if SEASON_FOLDER.search(key):
+        if paths.season_of_key(key) is not None:
             columns = [
                 c[0] for c in self.con.execute(f"SELECT * FROM ({query}) LIMIT 0", params or []).description
             ]
@@ -145,15 +145,13 @@ class LakeSQL:
         return {"rows": rows, "bytes": len(data)}
 
 
-SEASON_FOLDER = re.compile(r"(^|/)season=\d+/")
-
-
 def partitioning(keys: Iterable[str]) -> str:
     """`read_parquet` options for these keys: silver and gold take `season` from their `season=` folder
     (their files leave it out, as Athena expects); bronze keeps the API's own `season` field and is read
     without folder columns."""
     keys = list(keys)
-    if all(k.startswith(("silver/", "gold/")) for k in keys) and any(SEASON_FOLDER.search(k) for k in keys):
+    tables = all(k.startswith(("silver/", "gold/")) for k in keys)
+    if tables and any(paths.season_of_key(k) is not None for k in keys):
         return "hive_partitioning = true, hive_types = {'season': INTEGER}"
     return "hive_partitioning = false"
 

@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hoops import settings
+from hoops import paths, settings
 from hoops.lake import Lake
 
 SHARED_DIMENSIONS = ("dim_teams", "dim_conferences", "dim_conference_history")
@@ -41,14 +41,15 @@ def _parquet(table: pa.Table) -> bytes:
 
 def publish(lake: Lake) -> dict[str, Any]:
     """Write the mapping (JSON as in the repository, and Parquet) and copy the shared silver dimensions."""
+    mapping = settings.team_mapping_path()
     written = {
-        "ref/team_mapping/team_mapping.json": settings.team_mapping_path().read_bytes(),
-        "ref/team_mapping/part-0000.parquet": _parquet(team_mapping_table()),
+        paths.table_prefix("ref", "team_mapping") + "team_mapping.json": mapping.read_bytes(),
+        paths.table_object("ref", "team_mapping"): _parquet(team_mapping_table()),
     }
     for name in SHARED_DIMENSIONS:
-        key = f"silver/{name}/part-0000.parquet"
+        key = paths.table_object("silver", name)
         if lake.exists(key):
-            written[f"ref/{name}/part-0000.parquet"] = lake.get(key)
+            written[paths.table_object("ref", name)] = lake.get(key)
     for key, data in written.items():
         lake.put(key, data)
     return {"objects": sorted(written)}

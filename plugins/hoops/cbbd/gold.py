@@ -15,7 +15,6 @@ sees one season at a time through these views:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hoops import warehouse
+from hoops import paths, warehouse
 from hoops.checks.sql import primary_key_violations
 from hoops.lake import Lake
 from hoops.lakesql import LakeSQL, sql_text
@@ -107,7 +106,6 @@ _BT_QUERY = (
     "SELECT team_id, snapshot_date, season, rank, adjoe, adjde, barthag, adj_tempo, wab, wins, losses"
     " FROM bt_team_metrics_daily WHERE season = %s ORDER BY team_id, snapshot_date"
 )
-_SEASON = re.compile(r"/season=(\d+)/")
 
 
 class GoldError(RuntimeError):
@@ -120,16 +118,10 @@ def empty_sql(table: str) -> str:
     return "SELECT " + ", ".join(f"NULL::{kind} AS {name}" for name, kind in columns) + " WHERE false"
 
 
-def object_key(name: str, season: int) -> str:
-    return f"gold/{name}/season={season}/part-0000.parquet"
-
-
 def silver_seasons(lake: Lake) -> list[int]:
     """Every season some silver table gold reads has a partition for."""
-    found: set[int] = set()
-    for table in SILVER:
-        found.update(int(m.group(1)) for key in lake.list(f"silver/{table}/") if (m := _SEASON.search(key)))
-    return sorted(found)
+    keys = (key for table in SILVER for key in lake.list(paths.table_prefix("silver", table)))
+    return sorted({season for key in keys if (season := paths.season_of_key(key)) is not None})
 
 
 def team_map() -> pa.Table:
@@ -162,7 +154,7 @@ def build(lake: Lake, seasons: list[int] | None = None) -> dict[str, dict[str, i
                 for table in SILVER:
                     sql.view(
                         f"silver_{table}",
-                        sql.parquet_keys(f"silver/{table}/season={season}/"),
+                        sql.parquet_keys(paths.table_prefix("silver", table, season)),
                         empty_sql(table),
                     )
                 sql.arrow_view("bt_daily", bt_daily(conn, season))
@@ -189,6 +181,6 @@ def _write(sql: LakeSQL, name: str, key: tuple[str, ...], season: int) -> dict[s
             f"gold table {name}, season {season}: primary key ({columns}) has {repeated} repeated "
             f"value(s) and {nulls} row(s) with a null key part"
         )
-    out = sql.write("SELECT * FROM gold_out", object_key(name, season), order_by=columns)
+    out = sql.write("SELECT * FROM gold_out", paths.table_object("gold", name, season), order_by=columns)
     sql.con.execute("DROP TABLE gold_out")
     return out

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from hoops import paths
 from hoops.cbbd.bronze import bronze_schema
 from hoops.checks.sql import primary_key_violations
 from hoops.lake import Lake
@@ -31,7 +32,6 @@ MACROS = (
     "CREATE OR REPLACE MACRO key_asof(k) AS "
     "CAST(regexp_extract(k, '/asof=([0-9]{4}-[0-9]{2}-[0-9]{2})/', 1) AS DATE)",
 )
-DIMENSION_SEASON = "all"
 
 
 class SilverError(ValueError):
@@ -118,9 +118,9 @@ def _quote(name: str) -> str:
 def _keys_by_season(lake: Lake, endpoint: str) -> dict[str, list[str]]:
     """An endpoint's bronze objects grouped by their `season=` segment ('2024', 'all')."""
     found: dict[str, list[str]] = defaultdict(list)
-    for key in lake.list(f"bronze/{endpoint}/"):
+    for key in lake.list(paths.bronze_prefix(endpoint)):
         if key.endswith(".parquet"):
-            found[key.split("/")[2].removeprefix("season=")].append(key)
+            found[paths.season_label(key)].append(key)
     return found
 
 
@@ -157,11 +157,9 @@ def build_table(lake: Lake, table: SilverTable, seasons: list[int] | None = None
     if table.partitioned:
         present = {s for by_season in sources.values() for s in by_season if s.isdigit()}
         wanted = present if seasons is None else present & {str(s) for s in seasons}
-        partitions = [
-            (s, f"silver/{table.name}/season={s}/part-0000.parquet") for s in sorted(wanted, key=int)
-        ]
+        partitions = [(s, paths.table_object("silver", table.name, int(s))) for s in sorted(wanted, key=int)]
     else:
-        partitions = [(DIMENSION_SEASON, f"silver/{table.name}/part-0000.parquet")]
+        partitions = [(paths.ALL_SEASONS, paths.table_object("silver", table.name))]
     query = sql_text("silver", table.name)
     order_by = ", ".join(_quote(c) for c in table.primary_key)
     figures = {"rows": 0, "objects": 0, "bytes": 0, "duplicates_removed": 0}
