@@ -24,7 +24,8 @@ PARAMS = {
     "seasons": Param(
         [],
         type="array",
-        items={"type": "integer", "minimum": 2003, "maximum": 2100},
+        # The form's pick list sends its choices as text ("2020"), a script sends numbers: both are taken.
+        items={"type": ["integer", "string"], "pattern": r"^\d{4}$", "minimum": 2003, "maximum": 2100},
         uniqueItems=True,
         examples=SEASON_CHOICES,
         title="Seasons",

@@ -6,7 +6,11 @@ All e2e tests share one xdist group, so one worker starts the stack once (`--dis
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,14 +19,19 @@ import httpx
 import psycopg
 import pytest
 
+from tests.reliability.conftest import record_fault  # noqa: F401  (the fault tests' rows of the table)
+
 TERMINAL = {"success", "failed"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "xdist_group(name): tests xdist keeps on one worker (pytest-xdist)")
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/e2e/" in item.nodeid.replace("\\", "/"):
             item.add_marker(pytest.mark.xdist_group("e2e-stack"))
-            item.add_marker(pytest.mark.e2e)
 
 
 class Api:
@@ -92,40 +101,63 @@ class Stack:
             return conn.execute(sql, args).fetchall()
 
 
-def _env_file(path: Path) -> dict[str, str]:
-    import shlex
-
-    out = {}
-    for line in path.read_text().splitlines():
-        if line.startswith("export "):
-            key, _, value = line.removeprefix("export ").partition("=")
-            out[key] = shlex.split(value)[0] if value else ""
-    return out
-
-
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):
+def stack():
     """`make airflow` on a fresh state folder and a free port; stopped (exactly its processes) at the end."""
     from devkit import airflow_stack
 
-    state = tmp_path_factory.mktemp("stack")
+    # Not under pytest's 0700 tmp folder: the embedded PostgreSQL runs as its own user when we are root.
+    state = Path(tempfile.mkdtemp(prefix="hoops-e2e-"))
+    state.chmod(0o755)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOOPS_STATE_DIR", str(state))
         for var in ("HOOPS_POSTGRES_DSN", "HOOPS_LAKE_URI", "HOOPS_DUCKDB_CATALOG"):
             patch.delenv(var, raising=False)
         patch.delenv("AIRFLOW__CORE__UNIT_TEST_MODE", raising=False)
-        started = time.monotonic()
+        started, peak = time.monotonic(), _PeakMemory()
         try:
             info = airflow_stack.up(port=airflow_stack._free_port(), offline=True)
-            info["wall_s"] = round(time.monotonic() - started, 1)
-            yield Stack(info, _env_file(airflow_stack.env_file()))
+            peak.start()
+            yield Stack(info, airflow_stack._read_env_file())
         finally:
+            peak.stop()
+            figures = {
+                "seconds_to_healthy": locals().get("info", {}).get("seconds_to_healthy"),
+                "session_wall_s": round(time.monotonic() - started, 1),
+                "peak_rss_mb": peak.mb,
+            }
+            (_artifacts_dir() / "stack-figures.json").write_text(json.dumps(figures, indent=1))
             airflow_stack.down()
+            shutil.rmtree(state, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def artifacts() -> Path:
-    """Where e2e tests leave screenshots and logs for CI to keep."""
+class _PeakMemory(threading.Thread):
+    """The most memory (RSS) the stack's processes and their workers held at once, sampled each second."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.mb, self._done = 0.0, threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        from devkit import airflow_stack
+
+        while not self._done.wait(1):
+            total = 0
+            for entry in airflow_stack._recorded()["processes"].values():
+                try:
+                    root = psutil.Process(entry["pid"])
+                    total += sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+                except psutil.Error:
+                    continue
+            self.mb = max(self.mb, round(total / 2**20, 1))
+
+    def stop(self) -> None:
+        self._done.set()
+
+
+def _artifacts_dir() -> Path:
     root = Path(
         os.environ.get(
             "HOOPS_E2E_ARTIFACTS", Path(__file__).resolve().parents[2] / ".state" / "e2e-artifacts"
@@ -133,3 +165,19 @@ def artifacts() -> Path:
     )
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+@pytest.fixture(scope="session")
+def unpaused(stack) -> None:
+    """The DAGs the tests run, unpaused once (DAGs start paused). gold_refresh too: it must see the events.
+
+    Unpausing barttorvik_daily makes the scheduler run its latest slot (today, from the replay server).
+    """
+    for dag_id in ("barttorvik_daily", "cbbd_backfill", "gold_refresh"):
+        stack.api.unpause(dag_id)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where e2e tests leave screenshots and figures for CI to keep (HOOPS_E2E_ARTIFACTS)."""
+    return _artifacts_dir()

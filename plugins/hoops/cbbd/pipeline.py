@@ -72,6 +72,8 @@ def _seasons(value: Any, today: dt.date) -> list[int]:
     last = season_of(today)
     if value is None or value == []:
         return [last]
+    if isinstance(value, list):  # the trigger form's pick list sends its choices as text: "2020"
+        value = [int(s) if isinstance(s, str) and s.isdigit() and len(s) == 4 else s for s in value]
     if not isinstance(value, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in value):
         raise InvalidRequest(f"seasons must be a list of years like [2024, 2025], got {value!r}")
     bad = sorted({s for s in value if not FIRST_SEASON <= s <= last})
