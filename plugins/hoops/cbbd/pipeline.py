@@ -35,7 +35,7 @@ from hoops.lake import open_lake
 log = logging.getLogger(__name__)
 
 FIRST_SEASON = 2003
-MIN_BATCH_CALLS = 50  # ~30 s of fetching at 3 rps (or less offline) against a 2-3 s task start
+MIN_BATCH_CALLS = 100  # ~30 s of fetching at 3 rps against the 2-10 s a mapped task takes to start
 MAX_WINDOW_DAYS = 60
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -236,7 +236,8 @@ def plan_stage(
     # Sized by work: a mapped task costs seconds to start, so a batch carries at least MIN_BATCH_CALLS
     # requests; the cap on batches keeps a huge plan under Airflow's max_map_length.
     cap = max_batches or settings.cbbd_max_batches()
-    size = max(MIN_BATCH_CALLS, math.ceil(len(requests) / cap))
+    batches = min(cap, max(1, len(requests) // MIN_BATCH_CALLS))  # even: 250 calls = 2 x 125
+    size = max(1, math.ceil(len(requests) / batches))
     for number, start in enumerate(range(0, len(requests), size)):
         batch = requests[start : start + size]
         key = f"{run_prefix(dag_id, run_id)}/manifests/{stage}/batch-{number:04d}.json"
