@@ -146,6 +146,19 @@ def test_a_gzip_body_holding_the_key_is_redacted_and_its_wire_bytes_dropped():
     assert response.body == b'["***"]' and response.gzipped is None
 
 
+def test_gzip_holds_checks_every_member_and_finds_a_key_across_pieces():
+    from hoops.cbbd.client import PIECE, TruncatedBody, gzip_holds
+
+    secret = KEY.encode()
+    straddling = b"x" * (PIECE - 5) + secret + b"y" * 100  # the key crosses the first 1 MB piece
+    assert gzip_holds(gzipped(straddling), secret)
+    assert not gzip_holds(gzipped(b"x" * (3 * PIECE)), secret)
+    assert gzip_holds(gzipped(b"[1,") + gzipped(b"2, " + secret + b"]"), secret)  # two members
+    for broken in (gzipped(b"[1, 2]")[:-4], gzipped(b"[1, 2]") + b"junk"):
+        with pytest.raises(TruncatedBody):
+            gzip_holds(broken, secret)
+
+
 @respx.mock
 def test_no_remaining_header_gives_none():
     respx.get(URL).respond(200, json=[])

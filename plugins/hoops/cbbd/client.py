@@ -133,18 +133,28 @@ class RetriesExhausted(ApiError):
 
 @dataclass(frozen=True)
 class ApiResponse:
+    """A 2xx answer. A gzip answer keeps only the wire's bytes (`gzipped`, a tenth of the body's size)
+    while it waits to be stored; `body` decodes them on each access, so read it once."""
+
     status: int
-    body: bytes = field(repr=False)
     headers: Mapping[str, str] = field(repr=False)
     elapsed: float  # seconds, every attempt and wait included
     calls_remaining: int | None
     attempts: int
     url: str = ""
-    gzipped: bytes | None = field(default=None, repr=False)  # the wire's gzip bytes of `body`, if sent so
+    gzipped: bytes | None = field(default=None, repr=False)  # the wire's gzip bytes, complete
+    plain: bytes | None = field(default=None, repr=False)  # the body, when it came (or was kept) plain
+
+    @property
+    def body(self) -> bytes:
+        if self.plain is not None:
+            return self.plain
+        return gzip.decompress(self.gzipped or b"")
 
     def __repr__(self) -> str:
+        size = len(self.plain) if self.plain is not None else len(self.gzipped or b"")
         return (
-            f"ApiResponse(status={self.status}, bytes={len(self.body)}, elapsed={self.elapsed:.3f}, "
+            f"ApiResponse(status={self.status}, bytes={size}, elapsed={self.elapsed:.3f}, "
             f"calls_remaining={self.calls_remaining}, attempts={self.attempts}, url={self.url!r})"
         )
 
@@ -156,18 +166,32 @@ class TruncatedBody(Exception):
     """A gzip body that does not decompress whole (cut short, bad CRC or length): asked again."""
 
 
-def decode_body(encoding: str, wire: bytes) -> tuple[bytes, bytes | None]:
-    """The body, and the wire's gzip bytes when that is how it came. Decompressing all of it checks the
-    gzip trailer (CRC and length), so a kept gzip object is known to be complete."""
-    encoding = encoding.strip().lower()
-    if encoding in ("", "identity"):
-        return wire, None
-    if encoding == "gzip":
-        try:
-            return gzip.decompress(wire), wire
-        except (OSError, EOFError, zlib.error) as exc:
-            raise TruncatedBody(f"gzip body does not decompress: {exc}") from exc
-    raise TruncatedBody(f"unexpected Content-Encoding {encoding!r} (only gzip is asked for)")
+PIECE = 1 << 20
+
+
+def gzip_holds(wire: bytes, secret: bytes) -> bool:
+    """Decompress all of `wire` a piece at a time, keeping none of it: checks every member's trailer (CRC
+    and length), so a kept gzip object is known to be complete, and says whether `secret` occurs."""
+    found, tail, data = False, b"", wire
+    keep = max(0, len(secret) - 1)
+    try:
+        while data:
+            member = zlib.decompressobj(wbits=31)
+            pending = data
+            while True:
+                out = member.decompress(pending, PIECE)
+                if secret and not found:  # the key may straddle two pieces: keep the last len-1 bytes
+                    found = secret in out or secret in tail + out[:keep]
+                    tail = (tail + out)[-keep:] if len(out) < keep else out[len(out) - keep :]
+                pending = member.unconsumed_tail
+                if not pending and (member.eof or len(out) < PIECE):
+                    break
+            if not member.eof:
+                raise TruncatedBody("gzip body cut short (no trailer)")
+            data = member.unused_data
+    except zlib.error as exc:
+        raise TruncatedBody(f"gzip body does not decompress: {exc}") from exc
+    return found
 
 
 def parse_remaining(headers: Mapping[str, str]) -> int | None:
@@ -296,7 +320,7 @@ class ApiClient:
             headers={
                 "Authorization": f"Bearer {self._api_key}",
                 "Accept": "application/json",
-                "Accept-Encoding": "gzip",  # kept as sent: raw stores the wire's bytes (decode_body)
+                "Accept-Encoding": "gzip",  # kept as sent: raw stores the wire's bytes (_decode)
                 "User-Agent": self._user_agent,
             },
         )
@@ -334,7 +358,7 @@ class ApiClient:
                 try:
                     async with self._http.stream("GET", path, params=query) as response:
                         wire = b"".join([chunk async for chunk in response.aiter_raw()])
-                    content, gzipped = decode_body(response.headers.get("Content-Encoding", ""), wire)
+                    plain, gzipped = self._decode(response, wire)
                 except TruncatedBody as exc:
                     status, body, reason, retry_after = None, None, "truncated", None
                     detail = str(exc)
@@ -345,23 +369,22 @@ class ApiClient:
                     status, body, reason, retry_after = None, None, "network", None
                     detail = f"network error ({type(exc).__name__})"
                 else:
-                    status, body = response.status_code, _redact_bytes(content, [self._api_key])
-                    if body != content:  # the key was in the body: the wire's bytes hold it, keep neither
-                        gzipped = None
+                    status = response.status_code
                     remaining = parse_remaining(response.headers)
                     if remaining is not None:
                         log.debug("%s -> %s, %s=%s", where, status, REMAINING_HEADER, remaining)
                     if 200 <= status < 300:
                         return ApiResponse(
                             status=status,
-                            body=body,
                             headers=httpx.Headers(response.headers),  # a copy, case-insensitive
                             elapsed=self._clock() - started,
                             calls_remaining=remaining,
                             attempts=attempt,
                             url=self._redact(str(response.url)),
                             gzipped=gzipped,
+                            plain=plain,
                         )
+                    body = plain if plain is not None else gzip.decompress(gzipped or b"")
                     retry_after = self._classify(where, status, body, response.headers, attempt)
                     reason = f"http_{status}"
                     detail = f"HTTP {status}: {self._redact(_server_message(body))}"
@@ -380,6 +403,18 @@ class ApiClient:
                 wait = self._backoff(attempt)
             log.warning("%s %s; retry %d/%d in %.2fs", where, detail, attempt, self.max_retries, wait)
             await self._sleep(wait)
+
+    def _decode(self, response: httpx.Response, wire: bytes) -> tuple[bytes | None, bytes | None]:
+        """(plain body, gzip bytes): exactly one is set. The wire's gzip bytes are kept when complete and
+        free of the key; a body holding the key is decoded and redacted (its wire bytes hold the key)."""
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
+        if encoding in ("", "identity"):
+            return _redact_bytes(wire, [self._api_key]), None
+        if encoding != "gzip":
+            raise TruncatedBody(f"unexpected Content-Encoding {encoding!r} (only gzip is asked for)")
+        if gzip_holds(wire, (self._api_key or "").encode()):
+            return _redact_bytes(gzip.decompress(wire), [self._api_key]), None
+        return None, wire
 
     def _classify(
         self, where: str, status: int, body: bytes, headers: Mapping[str, str], attempt: int
