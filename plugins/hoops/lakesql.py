@@ -22,7 +22,6 @@ import duckdb
 from hoops import paths, settings
 from hoops.lake import Lake, LocalLake
 
-MEMORY_LIMIT = "1GB"
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -34,11 +33,16 @@ def sql_text(layer: str, name: str) -> str:
 class LakeSQL:
     """One DuckDB connection with views over lake prefixes; use as a context manager."""
 
-    def __init__(self, lake: Lake, memory_limit: str = MEMORY_LIMIT):
+    def __init__(self, lake: Lake):
         self.lake = lake
         self.scratch = Path(tempfile.mkdtemp(prefix="hoops-duckdb-"))
+        memory_limit, threads = settings.duckdb_limits()
         self.con = duckdb.connect(
-            config={"memory_limit": memory_limit, "threads": 2, "temp_directory": str(self.scratch / "spill")}
+            config={
+                "memory_limit": memory_limit,
+                "threads": threads,
+                "temp_directory": str(self.scratch / "spill"),
+            }
         )
 
     def __enter__(self) -> LakeSQL:

@@ -226,6 +226,12 @@ def duckdb_catalog_path() -> Path:
     return Path(_env("HOOPS_DUCKDB_CATALOG", str(state_dir() / "lake.duckdb"))).resolve()
 
 
+def duckdb_limits() -> tuple[str, int]:
+    """DuckDB's memory limit and threads for silver, gold and the checks: small enough that a build fits
+    a 1 GB worker beside Airflow itself (DuckDB spills to disk past the limit)."""
+    return _env("HOOPS_DUCKDB_MEMORY_LIMIT", "256MB") or "256MB", int(_env("HOOPS_DUCKDB_THREADS", "2"))
+
+
 def cbbd_max_batches() -> int:
     """Upper bound of a fetch stage's map: env `HOOPS_CBBD_MAX_BATCHES` (default 64, Airflow allows 1,024)."""
     return int(_env("HOOPS_CBBD_MAX_BATCHES", "64"))
