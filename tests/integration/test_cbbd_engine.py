@@ -113,6 +113,14 @@ def test_a_season_sweep_writes_raw_and_bronze_and_a_rerun_makes_no_call(cbbd_rep
     assert cbbd_replay.cbbd.calls_used == served and objects(lake_root) == before
 
 
+def test_a_budget_equal_to_the_requests_is_not_reported_as_exhausted(cbbd_replay, lake_root, store):
+    """Three workers, a budget of exactly the batch: every request answered and no `budget_exhausted`
+    (a call being stored was once counted both as made and as in flight, flagging a full batch short)."""
+    reqs = season_requests()
+    stats = fetch(cbbd_replay, lake_root, store, reqs, concurrency=3, max_calls=len(reqs))
+    assert stats.calls == len(reqs) and stats.unfinished == 0 and not stats.budget_exhausted
+
+
 @pytest.mark.parametrize("wire_gzip", [True, False], ids=["gzip-on-the-wire", "plain-on-the-wire"])
 def test_zcat_reads_every_raw_object_back_to_the_body_as_served(wire_gzip, lake_root, store):
     """Raw keeps the wire's gzip bytes when the server sends gzip, else gzips the body: either way every

@@ -180,11 +180,8 @@ class Fetcher:
                 self.stats.budget_exhausted = True
                 return
             req = queue.popleft()
-            self._in_flight += 1
-            try:
-                await self._one(req, queue)
-            finally:
-                self._in_flight -= 1
+            self._in_flight += 1  # until answered: then it is in stats.calls (or was never a call)
+            await self._one(req, queue)
             done = self.stats.completed + self.stats.failed
             last_at, last_done = self._last_progress
             step = max(1, (done + len(queue)) // 10)
@@ -237,6 +234,8 @@ class Fetcher:
                 },
             )
             return
+        finally:
+            self._in_flight -= 1  # counted from here on by stats.calls, never twice
         self.stats.calls += 1
         self.stats.calls_by_endpoint[req.endpoint] += 1
         if response.calls_remaining is not None:
@@ -272,20 +271,19 @@ class Fetcher:
 
     def _store(self, req: Request, ep: catalog.Endpoint, response: Any) -> tuple[str, str, Any]:
         """Raw first, then (unless the response is at the cap and can be split) bronze. Runs in a thread."""
-        body = response.body  # decoded here, once: a waiting response holds only its gzip bytes
         raw_key = raw.write_raw(
             self.lake,
             req,
             self.asof,
             status=response.status,
-            body=body,
+            body=response.body,
             gzipped=response.gzipped,
             fetched_at=dt.datetime.now(dt.UTC),
             calls_remaining=response.calls_remaining,
             run_id=self.run_id,
         )
         try:
-            converted = bronze.convert(body, ep)
+            converted = bronze.convert(response.body, ep)
         except (ValueError, UnicodeDecodeError) as exc:
             return "malformed", raw_key, str(exc)
         if ep.row_cap and converted.served >= ep.row_cap:
@@ -295,7 +293,7 @@ class Fetcher:
                 self.lake, req, self.asof, "cap_unsplittable", {"rows": converted.served, "raw_key": raw_key}
             )
         self.stats.rows_served += converted.served
-        result = bronze.write_bronze_body(self.lake, req, self.asof, body, converted)
+        result = bronze.write_bronze_body(self.lake, req, self.asof, response.body, converted)
         del converted
         if result.rejected:
             self.stats.rows_rejected += len(result.rejected)
