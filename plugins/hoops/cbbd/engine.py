@@ -271,19 +271,20 @@ class Fetcher:
 
     def _store(self, req: Request, ep: catalog.Endpoint, response: Any) -> tuple[str, str, Any]:
         """Raw first, then (unless the response is at the cap and can be split) bronze. Runs in a thread."""
+        body = response.body  # decoded here, once: a waiting response holds only its gzip bytes
         raw_key = raw.write_raw(
             self.lake,
             req,
             self.asof,
             status=response.status,
-            body=response.body,
+            body=body,
             gzipped=response.gzipped,
             fetched_at=dt.datetime.now(dt.UTC),
             calls_remaining=response.calls_remaining,
             run_id=self.run_id,
         )
         try:
-            converted = bronze.convert(response.body, ep)
+            converted = bronze.convert(body, ep)
         except (ValueError, UnicodeDecodeError) as exc:
             return "malformed", raw_key, str(exc)
         if ep.row_cap and converted.served >= ep.row_cap:
@@ -293,7 +294,7 @@ class Fetcher:
                 self.lake, req, self.asof, "cap_unsplittable", {"rows": converted.served, "raw_key": raw_key}
             )
         self.stats.rows_served += converted.served
-        result = bronze.write_bronze_body(self.lake, req, self.asof, response.body, converted)
+        result = bronze.write_bronze_body(self.lake, req, self.asof, body, converted)
         del converted
         if result.rejected:
             self.stats.rows_rejected += len(result.rejected)
