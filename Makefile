@@ -61,6 +61,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	if command -v terraform >/dev/null; then terraform -chdir=infra/terraform fmt -check; fi
 
 # A real local Airflow (api-server, scheduler, dag-processor, triggerer) on the embedded PostgreSQL, with

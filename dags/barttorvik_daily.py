@@ -76,11 +76,10 @@ def barttorvik_daily():
     @task
     def ensure_schema() -> dict:
         from hoops.barttorvik import ingest
-        from hoops.lake import LakeError
 
         try:
             return ingest.ensure_schema()
-        except LakeError as exc:  # configuration: retrying cannot help
+        except ingest.LakeError as exc:  # configuration: retrying cannot help
             raise AirflowFailException(str(exc)) from None
 
     @task
@@ -97,7 +96,6 @@ def barttorvik_daily():
     def fetch_raw(plan: dict) -> dict:
         from hoops import settings
         from hoops.barttorvik import ingest
-        from hoops.barttorvik.fetch import SourceError
 
         day, run_id, params = _run()
         try:
@@ -107,7 +105,7 @@ def barttorvik_daily():
                 )
         except ingest.Skipped as exc:
             raise AirflowSkipException(str(exc)) from None
-        except SourceError as exc:
+        except ingest.SourceError as exc:
             if not exc.retryable:
                 raise AirflowFailException(str(exc)) from None
             raise
