@@ -101,6 +101,7 @@ def stack_settings(port: int, replay_url: str | None, user: str, password: str) 
             "CBBD_BASE_URL": replay_url,
             "CBBD_API_KEY": OFFLINE_KEY,
             "HOOPS_CBBD_RPS": "0",
+            "HOOPS_CBBD_MONTHLY_QUOTA": "1000000",  # the replay server's quota, not the free tier's 1,000
         }
     return env
 
@@ -262,6 +263,30 @@ def up(
     state["replay_url"] = replay_url
     _save(state)
     return {**state, "password": password, "seconds_to_healthy": round(time.monotonic() - started, 1)}
+
+
+def kill(name: str) -> None:
+    """SIGKILL one recorded process and its workers (fault tests: what a crash does)."""
+    entry = _recorded()["processes"][name]
+    if _alive(entry):
+        os.killpg(entry["pid"], signal.SIGKILL)
+
+
+def restart(name: str) -> None:
+    """Start a recorded process again with the stack's settings (`airflow.env`); its new pid is recorded."""
+    state = _recorded()
+    env = {**os.environ, **_read_env_file()}
+    state["processes"][name] = _start(name, state["processes"][name]["argv"], env)
+    _save(state)
+
+
+def _read_env_file() -> dict[str, str]:
+    out = {}
+    for line in env_file().read_text().splitlines():
+        if line.startswith("export "):
+            key, _, value = line.removeprefix("export ").partition("=")
+            out[key] = shlex.split(value)[0] if value else ""
+    return out
 
 
 def _write_env_file(env: dict[str, str]) -> None:

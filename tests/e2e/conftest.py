@@ -181,3 +181,14 @@ def unpaused(stack) -> None:
 def artifacts() -> Path:
     """Where e2e tests leave screenshots and figures for CI to keep (HOOPS_E2E_ARTIFACTS)."""
     return _artifacts_dir()
+
+
+@pytest.fixture(scope="session")
+def bt_run(stack, unpaused) -> str:
+    """One barttorvik_daily run of 2020-03-13 (the real time-machine file of 03-12), triggered through the
+    API like a user's script would; its id. Shared by the BartTorvik and the gold tests."""
+    run_id = stack.api.trigger("barttorvik_daily", {"snapshot_date": "2020-03-13"})
+    assert stack.api.wait_run("barttorvik_daily", run_id) == "success", stack.api.tasks(
+        "barttorvik_daily", run_id
+    )
+    return run_id

@@ -5,21 +5,11 @@ from __future__ import annotations
 import gzip
 import json
 
-import pytest
-
 from hoops import settings
 
 DAG_ID = "barttorvik_daily"
 DAY = "2020-03-13"  # served by the real time-machine file dated 2020-03-12
 REAL_FILE = settings.samples_dir() / "barttorvik" / "timemachine" / "20200312_team_results.json.gz"
-
-
-@pytest.fixture(scope="session")
-def bt_run(stack, unpaused) -> str:
-    """One run of DAY, triggered like a user's script would; its id."""
-    run_id = stack.api.trigger(DAG_ID, {"snapshot_date": DAY})
-    assert stack.api.wait_run(DAG_ID, run_id) == "success", stack.api.tasks(DAG_ID, run_id)
-    return run_id
 
 
 def rows(stack) -> list[tuple]:

@@ -63,7 +63,8 @@ def test_a_worker_killed_mid_fetch_is_retried_within_a_minute_and_fetches_nothin
     stack, unpaused, record_fault, artifacts
 ):
     api, dag_id, season = stack.api, "cbbd_backfill", 2019
-    run_id = api.trigger(dag_id, {"seasons": [season]})
+    # Three endpoints keep it short; plays_date (one call per game day) gives a fetch long enough to kill.
+    run_id = api.trigger(dag_id, {"seasons": [season], "endpoints": ["teams", "games", "plays_date"]})
     deadline, victim = time.monotonic() + 600, None
     while victim is None:  # a fetch task that is running and has answered calls already
         assert time.monotonic() < deadline, api.tasks(dag_id, run_id)
