@@ -29,10 +29,11 @@ $(TOOLS_STAMP): $(STAMP)
 test: $(STAMP) $(TOOLS_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The fault suite alone (also part of `make test`), then its table: fault, runs, outcome, rows lost/duplicated.
+# The fault suite alone (also part of `make test`) with the faults on the real local stack (tests/e2e),
+# then its table: fault, runs, outcome, rows lost/duplicated.
 reliability: $(STAMP)
 	rm -f .state/reliability.jsonl
-	HOOPS_RELIABILITY_REPORT=$(CURDIR)/.state/reliability.jsonl $(PY) -m pytest $(PYTEST_ARGS) tests/reliability
+	HOOPS_RELIABILITY_REPORT=$(CURDIR)/.state/reliability.jsonl $(PY) -m pytest $(PYTEST_ARGS) tests/reliability tests/e2e/test_stack_faults.py
 	$(PY) -m tests.reliability.report .state/reliability.jsonl
 
 demo: $(STAMP)
