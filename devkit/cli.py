@@ -17,13 +17,14 @@ from zoneinfo import ZoneInfo
 
 from devkit import cli_cbbd, profile
 from hoops import settings, warehouse
+from hoops.calendar import NEW_YORK, season_of
 
 DEMO_DATES = ("2020-03-11", "2020-03-12", "2020-03-13")
 
 
 def _logical_date(day: str) -> str:
     """06:30 New York time of `day`, as the schedule fires it, in ISO form for `airflow dags test`."""
-    local = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(6, 30), ZoneInfo(settings.NEW_YORK))
+    local = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(6, 30), ZoneInfo(NEW_YORK))
     return local.astimezone(dt.UTC).isoformat()
 
 
@@ -88,7 +89,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         again = _logical_date(args.dates[-1])
         print(f"\n$ airflow dags test barttorvik_daily {again}   # same date again: skipped")
         local.airflow(["dags", "test", "barttorvik_daily", again], env, quiet=True)
-        season = planner_season(args.dates[-1])
+        season = season_of(dt.date.fromisoformat(args.dates[-1]))
         if cli_cbbd.run_dag(env, "cbbd_backfill", settings.today(), {"seasons": [season]}):
             failed.append("cbbd_backfill")
         if cli_cbbd.run_dag(
@@ -108,12 +109,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("Check the lake: make validate ARGS=--offline")
     print(f"The embedded PostgreSQL keeps running: {profile.STOP_HINT}")
     return 1 if failed else 0
-
-
-def planner_season(day: str) -> int:
-    from hoops.cbbd import planner
-
-    return planner.season_of(dt.date.fromisoformat(day))
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from hoops import settings
+from hoops.calendar import NEW_YORK
 
 OFFLINE_KEY = "offline-replay-key"
 OFFLINE_SCALE = 0.05  # a small season: ~18 teams' worth of games, minutes not hours
@@ -45,7 +46,7 @@ def cbbd_env(offline: bool, scale: float = OFFLINE_SCALE) -> Iterator[dict[str, 
 
 
 def _morning(day: dt.date, hour: int) -> str:
-    local = dt.datetime.combine(day, dt.time(hour), ZoneInfo(settings.NEW_YORK))
+    local = dt.datetime.combine(day, dt.time(hour), ZoneInfo(NEW_YORK))
     return local.astimezone(dt.UTC).isoformat()
 
 

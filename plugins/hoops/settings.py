@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hoops.calendar import new_york_day
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 BROWSER_USER_AGENT = (
@@ -135,17 +137,12 @@ def barttorvik() -> BartTorvikSettings:
     )
 
 
-NEW_YORK = "America/New_York"
-
-
 def today() -> dt.date:
     """Today in New York, where the season's days are counted. `HOOPS_TODAY` pins it (demo, tests)."""
-    from zoneinfo import ZoneInfo
-
     pinned = _env("HOOPS_TODAY")
     if pinned:
         return dt.date.fromisoformat(pinned)
-    return dt.datetime.now(ZoneInfo(NEW_YORK)).date()
+    return new_york_day(dt.datetime.now(dt.UTC))
 
 
 def team_mapping_path() -> Path:

@@ -9,7 +9,6 @@ Tasks pass only small dicts and manifest keys through XCom; the work is in `hoop
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from typing import Any
 
 from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
@@ -18,11 +17,11 @@ from airflow.sdk import Param, TriggerRule, chain, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from hoops.assets import CBBD_GOLD, CBBD_SILVER, silver_extra
+from hoops.calendar import new_york_day
 from hoops.cbbd.catalog import ENDPOINTS
 from hoops.settings import AWS_CONN_ID
 
 POOL = "cbbd_api"
-NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 # Statuses where the data is as complete as asked; the others fail the run after the summary is written.
 OK_STATUSES = ("success", "incomplete_budget")
 
@@ -86,7 +85,7 @@ def _ids() -> tuple[str, str]:
 def _logical_day(ctx: dict[str, Any]) -> dt.date:
     """The run's day in New York: its logical date, or for a manual run without one, when it was queued."""
     moment = ctx.get("logical_date") or ctx["dag_run"].run_after
-    return moment.astimezone(NEW_YORK).date()
+    return new_york_day(moment)
 
 
 @task(retries=0)
