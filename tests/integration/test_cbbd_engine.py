@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gzip
+import itertools
 import json
 import logging
 
@@ -230,3 +231,22 @@ def test_the_api_key_is_never_written_or_logged(cbbd_replay, lake_root, store, c
             data = str(pq.read_table(lake_root / name).to_pylist()).encode()
         texts.append(data.decode("utf-8", "replace"))
     assert all(FAKE_KEY not in t for t in texts)
+
+
+def test_a_fetch_logs_progress_at_least_every_tenth_with_calls_rows_quota_and_eta(
+    cbbd_replay, lake_root, store, caplog
+):
+    """A fetch task's log shows it working (issue 12): a `progress` line per 10% of the batch at least,
+    each with calls, rows, rate, quota left and ETA, and never the key."""
+    reqs = [Request.of("plays_date", {"date": f"2024-01-{d:02d}"}, season=SEASON) for d in range(1, 21)]
+    with caplog.at_level(logging.INFO, logger="hoops.cbbd.engine"):
+        stats = fetch(cbbd_replay, lake_root, store, reqs, concurrency=1)
+    lines = [json.loads(r.getMessage()) for r in caplog.records if '"event": "progress"' in r.getMessage()]
+    assert stats.completed == 20 and len(lines) >= 10
+    assert [line["done"] for line in lines] == sorted(line["done"] for line in lines)
+    assert max(b["done"] - a["done"] for a, b in itertools.pairwise(lines)) <= 2  # 10% of 20
+    assert lines[-1]["done"] == lines[-1]["planned"] == 20 and lines[-1]["left"] == 0
+    for line in lines:
+        assert {"calls", "rows", "quota_left", "rate_per_s", "eta_s"} <= line.keys()
+    assert lines[-1]["rows"] == stats.rows_bronze > 0
+    assert FAKE_KEY not in caplog.text
