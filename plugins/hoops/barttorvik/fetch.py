@@ -52,63 +52,44 @@ class Fetched:
     fetched_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
-def classify(url: str, status: int, content_type: str, body: bytes) -> None:
-    """Raise SourceError unless this is a usable team_results body."""
+def _problem(url: str, status: int, content_type: str, body: bytes) -> tuple[str, str, bool] | None:
+    """(reason, message, retryable) when the answer is not a usable team_results body, else None."""
     if status == 404:
-        raise NotPublished(
-            "not_published",
-            f"{url} answered 404: no file published for that date",
-            status=status,
-            body=body,
-            content_type=content_type,
-            retryable=False,
-        )
+        return "not_published", f"{url} answered 404: no file published for that date", False
     if status == 403:
-        raise SourceError(
+        return (
             "blocked_403",
             f"{url} answered 403 Forbidden (bot or datacenter-IP blocking); "
             "try HOOPS_BT_USER_AGENT=browser or another network",
-            status=status,
-            body=body,
-            content_type=content_type,
+            True,
         )
     if status == 429 or status >= 500:
-        raise SourceError(
-            f"http_{status}",
-            f"{url} answered HTTP {status}; the site is busy or down",
-            status=status,
-            body=body,
-            content_type=content_type,
-        )
+        return f"http_{status}", f"{url} answered HTTP {status}; the site is busy or down", True
     if status != 200:
-        raise SourceError(
-            f"http_{status}",
-            f"{url} answered unexpected HTTP {status}",
-            status=status,
-            body=body,
-            content_type=content_type,
-            retryable=False,
-        )
+        return f"http_{status}", f"{url} answered unexpected HTTP {status}", False
     sniff = body[:4096].lower()
     if "html" in content_type.lower() or any(m in sniff for m in BOT_MARKERS):
-        raise SourceError(
+        return (
             "bot_check",
             f"{url} answered an HTML 'Verifying Browser' page instead of data "
             "(bot check); it was kept in deadletter and not parsed",
-            status=status,
-            body=body,
-            content_type=content_type,
+            True,
         )
     try:
         decode(body)
     except MalformedSnapshot as exc:
-        raise SourceError(
-            "malformed",
-            f"{url} answered a body that is not a team_results file: {exc}",
-            status=status,
-            body=body,
-            content_type=content_type,
-        ) from None
+        return "malformed", f"{url} answered a body that is not a team_results file: {exc}", True
+    return None
+
+
+def classify(url: str, status: int, content_type: str, body: bytes) -> None:
+    """Raise SourceError (NotPublished for a 404) unless this is a usable team_results body."""
+    problem = _problem(url, status, content_type, body)
+    if problem is None:
+        return
+    reason, message, retryable = problem
+    error = NotPublished if reason == "not_published" else SourceError
+    raise error(reason, message, status=status, body=body, content_type=content_type, retryable=retryable)
 
 
 def fetch(url: str, cfg: BartTorvikSettings) -> Fetched:
