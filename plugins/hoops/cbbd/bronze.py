@@ -35,6 +35,15 @@ from hoops.cbbd.request import Request
 from hoops.lake import Lake
 
 
+def use_system_allocator() -> None:
+    """Arrow allocates from the system allocator from here on, where it would use mimalloc (its default,
+    unless ARROW_DEFAULT_MEMORY_POOL chose another): the system one hands a response's freed buffers back
+    at once, mimalloc kept them (plays bench, stores on one thread: peak RSS 248 MB instead of about 300).
+    Called when a fetch starts, not at import: importing a module changes nothing process-wide."""
+    if pa.default_memory_pool().backend_name == "mimalloc":
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
 @dataclass
 class BronzeResult:
     key: str

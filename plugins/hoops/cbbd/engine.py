@@ -15,6 +15,7 @@ import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,6 +137,7 @@ class Fetcher:
         self._known: dict[tuple[str, str], Checkpoint] = {}
         self._interrupted = 0  # requests cut short by the quota: not done, asked again next run
         self._convert = asyncio.Lock()
+        self._storer: ThreadPoolExecutor | None = None
         self._in_flight = 0
         self._started = time.monotonic()
 
@@ -146,7 +148,9 @@ class Fetcher:
         self.stats.planned = len(unique)
         queue = deque(self._expand(unique))
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(max(1, self.client.concurrency))]
-        await asyncio.gather(*workers)
+        bronze.use_system_allocator()
+        with ThreadPoolExecutor(1, thread_name_prefix="hoops-store") as self._storer:
+            await asyncio.gather(*workers)
         self._log_progress(len(queue))
         self.stats.unfinished = len(queue) + self._interrupted
         self.stats.seconds = round(time.monotonic() - self._started, 3)
@@ -242,10 +246,13 @@ class Fetcher:
             self.stats.quota_remaining = response.calls_remaining
         if self.count_call is not None:
             await asyncio.to_thread(self.count_call, response.calls_remaining)
-        # One response is stored and converted at a time: the work is CPU-bound under the GIL anyway, and
-        # it keeps peak memory at one response's worth of parsed rows while other requests are in flight.
+        # One response is stored and converted at a time, always on the same thread: the work is CPU-bound
+        # under the GIL anyway, it keeps peak memory at one response's worth of parsed rows while other
+        # requests are in flight, and one thread's heap reuses what the last response freed.
         async with self._convert:
-            outcome = await asyncio.to_thread(self._store, req, ep, response)
+            outcome = await asyncio.get_running_loop().run_in_executor(
+                self._storer, self._store, req, ep, response
+            )
         kind, raw_key, detail = outcome
         if kind == "malformed":
             self._fail(req, "malformed", {"message": detail, "raw_key": raw_key})
