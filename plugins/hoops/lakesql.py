@@ -78,8 +78,7 @@ class LakeSQL:
         With no objects the view is `empty_sql` (a typed empty SELECT) when given, else it is not created.
         Returns the number of files behind the view.
         """
-        if not _IDENT.match(name):
-            raise ValueError(f"not a plain view name: {name!r}")
+        _check_view_name(name)
         if not keys:
             if empty_sql is not None:
                 self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {empty_sql}")
@@ -100,9 +99,16 @@ class LakeSQL:
 
     def arrow_view(self, name: str, table: Any) -> None:
         """Register an in-memory Arrow table (e.g. rows read from Postgres) as a view."""
-        if not _IDENT.match(name):
-            raise ValueError(f"not a plain view name: {name!r}")
+        _check_view_name(name)
         self.con.register(name, table)
+
+    def _stored(self, query: str, key: str, params: list[Any] | None, order_by: str | None) -> str:
+        """The SELECT whose rows go in the object: ordered, and without `season` under a `season=` folder."""
+        ordered = f"SELECT * FROM ({query}) ORDER BY {order_by}" if order_by else query
+        if paths.season_of_key(key) is None:
+            return ordered
+        shape = self.con.execute(f"SELECT * FROM ({query}) LIMIT 0", params or []).description
+        return f"SELECT * EXCLUDE (season) FROM ({ordered})" if "season" in [c[0] for c in shape] else ordered
 
     def write(
         self,
@@ -122,16 +128,8 @@ class LakeSQL:
         """
         out = self.scratch / "out" / key  # the key's own folders, so the season comes back from the path
         out.parent.mkdir(parents=True, exist_ok=True)
-        ordered = f"SELECT * FROM ({query}) ORDER BY {order_by}" if order_by else query
-        stored = ordered
-        if paths.season_of_key(key) is not None:
-            columns = [
-                c[0] for c in self.con.execute(f"SELECT * FROM ({query}) LIMIT 0", params or []).description
-            ]
-            if "season" in columns:
-                stored = f"SELECT * EXCLUDE (season) FROM ({ordered})"
         self.con.execute(
-            f"COPY ({stored}) TO {_quote(str(out))} "
+            f"COPY ({self._stored(query, key, params, order_by)}) TO {_quote(str(out))} "
             "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)",
             params or [],
         )
@@ -158,6 +156,11 @@ def partitioning(keys: Iterable[str]) -> str:
     if tables and any(paths.season_of_key(k) is not None for k in keys):
         return "hive_partitioning = true, hive_types = {'season': INTEGER}"
     return "hive_partitioning = false"
+
+
+def _check_view_name(name: str) -> None:
+    if not _IDENT.match(name):
+        raise ValueError(f"not a plain view name: {name!r}")
 
 
 def _quote(text: str) -> str:
