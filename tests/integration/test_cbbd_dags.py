@@ -161,8 +161,16 @@ def test_quota_exhaustion_mid_backfill_leaves_a_summary_and_the_next_run_complet
     assert summary["status"] == "incomplete_quota" and summary["fetch"]["quota_exhausted"]
     assert summary["calls_used"] <= 40
 
-    cbbd.cbbd.set_quota(1_000_000)
-    done = run(dagbag, "cbbd_backfill", morning(dt.date(2025, 1, 16)), {"seasons": [2024]})
+    # The same month the quota stays spent: a run plans nothing and says why (nothing is lost: all owed).
+    waited = run(dagbag, "cbbd_backfill", morning(dt.date(2025, 1, 16)), {"seasons": [2024]})
+    assert waited.state == "success"  # incomplete_budget is not a failure
+    summary = latest(lake_root, "cbbd_backfill")
+    assert summary["status"] == "incomplete_budget" and summary["calls_used"] == 0
+    assert "0 calls left" in summary["budget"]["why"] and summary["owed"]
+
+    cbbd.cbbd.set_quota(1_000_000)  # a new month
+    monkeypatch.setenv("HOOPS_TODAY", "2025-02-01")
+    done = run(dagbag, "cbbd_backfill", morning(dt.date(2025, 2, 1)), {"seasons": [2024]})
     assert done.state == "success", done.tasks
     assert latest(lake_root, "cbbd_backfill")["status"] == "success"
     twice = query(warehouse_dsn, "SELECT endpoint, params FROM cbbd_checkpoints WHERE calls > 1")
