@@ -21,7 +21,7 @@ from devkit.replay.barttorvik_teams import (
     timemachine_files,
 )
 from devkit.replay.response import NOT_FOUND, Response
-from hoops.barttorvik.calendar import FIRST_TIMEMACHINE_DATE
+from hoops.barttorvik.sources import FIRST_TIMEMACHINE_DATE
 from hoops.calendar import bt_snapshot_window, in_bt_snapshot_window, season_of
 
 LIVE_PATH = re.compile(r"^/(\d{4})_team_results\.json$")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from devkit.samples import read_rows
-from hoops.barttorvik.calendar import season_of
+from hoops.barttorvik.sources import season_of
 
 TIMEMACHINE_NAME = re.compile(r"^(\d{8})_team_results\.json(\.gz)?$")
 SEASON_CSV_NAME = re.compile(r"^(\d{4})_team_results.*\.csv$")

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from hoops.barttorvik.calendar import source_for
 from hoops.barttorvik.ingest import resolve_snapshot_date
+from hoops.barttorvik.sources import source_for
 from tests.conftest import ROOT
 from tests.integration.dagrun import ny_morning, query, run
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from devkit.samples import samples_dir
-from hoops.barttorvik.calendar import source_for
+from hoops.barttorvik.sources import source_for
 from hoops.calendar import (
     bt_snapshot_window,
     cbbd_season_window,

@@ -15,10 +15,10 @@ from typing import Any
 import psycopg
 
 from hoops import paths, settings, warehouse
-from hoops.barttorvik.calendar import SourceFile, source_for
 from hoops.barttorvik.fetch import Fetched, NotPublished, SourceError, fetch
 from hoops.barttorvik.parse import GZIP_MAGIC
 from hoops.barttorvik.runs import Skipped, record_outside, record_run
+from hoops.barttorvik.sources import SourceFile, source_for
 from hoops.lake import Lake, open_lake
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,11 @@ from typing import Any
 
 from hoops import warehouse
 from hoops.barttorvik.artifacts import fetch_raw
-from hoops.barttorvik.calendar import FIRST_TIMEMACHINE_DATE
 from hoops.barttorvik.checks import DataCheckFailed
 from hoops.barttorvik.fetch import SourceError
 from hoops.barttorvik.load import load, verify
 from hoops.barttorvik.runs import Skipped, exclusive_date, plan
+from hoops.barttorvik.sources import FIRST_TIMEMACHINE_DATE
 from hoops.calendar import new_york_day
 from hoops.lake import LakeError, open_lake
 
