@@ -58,7 +58,7 @@ def connect(conninfo: str | None = None) -> Iterator[psycopg.Connection]:
         # psycopg's message can echo connection parameters; give our own, password-free one.
         raise WarehouseError(
             f"cannot connect to the warehouse ({describe(conninfo)}): {type(exc).__name__}. "
-            f"Check HOOPS_POSTGRES_DSN or the Airflow connection '{CONN_ID}'."
+            f"Set HOOPS_POSTGRES_DSN or the Airflow connection '{CONN_ID}' to a warehouse that answers."
         ) from None
     try:
         yield conn

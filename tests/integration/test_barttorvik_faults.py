@@ -9,6 +9,8 @@ import pytest
 
 from tests.integration.dagrun import ny_morning, query, run
 
+pytestmark = pytest.mark.usefixtures("lake_root")  # a lake is configuration: no test runs without one
+
 DAG_ID = "barttorvik_daily"
 OTHER = dt.date(2020, 3, 12)  # loaded first; must survive every fault untouched
 D = dt.date(2020, 3, 13)
