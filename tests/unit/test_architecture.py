@@ -51,10 +51,18 @@ def test_the_import_contracts_hold():
         ("hoops/leak.py", "import devkit.cli\n", "The deployable package never imports the dev kit"),
         ("hoops/settings.py", "import hoops.lake\n", "Task code -> CBBD run steps"),
         ("hoops/cbbd/engine.py", "import hoops.cbbd.dagflow\n", "Task code -> CBBD run steps"),
+        ("hoops/ref.py", "import hoops.cbbd.raw\n", "never import a source's code"),
         ("hoops/paths.py", "import hoops.calendar\n", None),  # allowed: same layer, no cycle yet
         ("hoops/checks/tables.py", "import hoops.cbbd.tables\n", "No import cycles"),
     ],
-    ids=["hoops-imports-devkit", "settings-imports-lake", "engine-imports-task-code", "allowed", "cycle"],
+    ids=[
+        "hoops-imports-devkit",
+        "settings-imports-lake",
+        "engine-imports-task-code",
+        "shared-imports-cbbd",
+        "allowed",
+        "cycle",
+    ],
 )
 def test_a_copy_of_hoops_with_one_bad_import_breaks_the_contract_that_names_it(
     tmp_path, module, line, broken
