@@ -31,9 +31,9 @@ def backfill_run(stack, unpaused, artifacts) -> str:
     for ti in fetch:
         lo, hi = stages.get(ti["task_id"], (ti["start_date"], ti["end_date"]))
         stages[ti["task_id"]] = (min(lo, ti["start_date"]), max(hi, ti["end_date"]))
-    from hoops.paths import safe_segment
+    from hoops.cbbd.pipeline import run_prefix
 
-    results = stack.lake / "tmp" / "runs" / "cbbd_backfill" / safe_segment(run_id) / "results"
+    results = stack.lake / run_prefix("cbbd_backfill", run_id) / "results"
     pure = sum(json.loads(p.read_text())["seconds"] for p in results.glob("fetch-*.json"))
     figures = {
         "run_id": run_id,
@@ -59,10 +59,9 @@ def test_a_small_season_backfills_through_the_scheduler_within_the_pool(stack, b
     assert stack.api.get("/pools/cbbd_api")["slots"] == 1
 
     # Batches sized by work: at least MIN_BATCH_CALLS planned calls per mapped fetch task.
-    from hoops.cbbd.pipeline import MIN_BATCH_CALLS
-    from hoops.lake import safe_segment
+    from hoops.cbbd.pipeline import MIN_BATCH_CALLS, run_prefix
 
-    results = stack.lake / "tmp" / "runs" / "cbbd_backfill" / safe_segment(backfill_run) / "results"
+    results = stack.lake / run_prefix("cbbd_backfill", backfill_run) / "results"
     for stage in ("pass1", "pass2"):
         planned = json.loads((results / f"plan-{stage}.json").read_text())["calls_planned"]
         mapped = sum(1 for ti in tis if ti["task_id"] == f"fetch_{stage}")
