@@ -11,6 +11,7 @@ from hoops.cbbd.checkpoints import (
     CheckpointConflict,
     DynamoCheckpoints,
     PostgresCheckpoints,
+    Quota,
     ensure_table,
     open_checkpoints,
 )
@@ -177,3 +178,30 @@ def test_open_checkpoints_follows_the_setting(aws_env):
 def test_checkpoint_rejects_an_unknown_status():
     with pytest.raises(ValueError, match="status"):
         cp(status="running")
+
+
+def test_calls_are_counted_per_attempt_and_the_newest_remaining_is_kept(store):
+    day = dt.date(2024, 1, 15)
+    for remaining in (900, 899, None):
+        store.count_call("run-1", "a1", remaining, day)
+    store.count_call("run-1", "a2", 897, day)
+    store.count_call("run-2", "b1", 850, dt.date(2024, 1, 16))
+    assert store.run_calls("run-1") == {"a1": 3, "a2": 1} and store.run_calls("run-3") == {}
+    assert store.quota() == Quota(850, dt.date(2024, 1, 16))
+    assert store.done_keys() == set() and store.last_reads() == {}  # counters are not checkpoints
+
+
+def test_concurrent_attempts_never_lose_a_call(store):
+    """Four writers add 25 calls each to the same attempt: the atomic increment keeps all 100."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: store.count_call("run", "same", i, dt.date(2024, 1, 15)), range(100)))
+    assert store.run_calls("run") == {"same": 100}
+
+
+def test_last_reads_are_the_run_day_of_answers_that_are_not_final(store):
+    store.put(cp("1111111111111111", final=False), expected_version=None)
+    store.put(cp("2222222222222222", final=True), expected_version=None)
+    store.put(cp("3333333333333333", status="failed", final=False, raw_key=None), expected_version=None)
+    assert store.last_reads() == {"plays_date/1111111111111111": dt.date(2024, 4, 15)}
