@@ -24,7 +24,7 @@ from devkit import samples
 from devkit.replay.barttorvik import BartTorvikSource
 from devkit.replay.cbbd import CbbdSource
 from devkit.replay.faults import Fault, FaultBook, distort, short_circuit
-from devkit.replay.response import NOT_FOUND, Response, Source, prerendered, text
+from devkit.replay.response import NOT_FOUND, Response, Source, plain_body, prerendered, text
 
 log = logging.getLogger(__name__)
 
@@ -284,12 +284,12 @@ class _Handler(BaseHTTPRequestHandler):
         response = self.server.replay.dispatch(
             self.command, self.path, body, self.headers.get("User-Agent", ""), self.headers
         )
-        body = response.body
+        gzipped = response.gzipped is not None and "gzip" in self.headers.get("Accept-Encoding", "")
+        body = response.gzipped if gzipped else plain_body(response)
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
-            if response.gzipped is not None and "gzip" in self.headers.get("Accept-Encoding", ""):
-                body = response.gzipped
+            if gzipped:
                 self.send_header("Content-Encoding", "gzip")
             self.send_header("Content-Length", str(len(body)))
             for name, value in response.headers.items():
