@@ -308,7 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def serve(host: str, port: int, today: dt.date | None = None, **cbbd: Any) -> None:
-    """Run in the foreground until Ctrl-C or SIGTERM (for `python -m hoops replay`)."""
+    """Run in the foreground until Ctrl-C or SIGTERM (for `hoops replay` and `make replay`)."""
     done = threading.Event()
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
