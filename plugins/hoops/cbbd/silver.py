@@ -151,15 +151,30 @@ def _check_primary_key(sql: LakeSQL, table: SilverTable, relation: str) -> None:
         )
 
 
+def _partitions(table: SilverTable, sources: dict[str, dict[str, list[str]]], seasons: list[int] | None):
+    """(season segment, object key) of each object to write: the bronze seasons asked for, or one for a
+    dimension."""
+    if not table.partitioned:
+        return [(paths.ALL_SEASONS, paths.table_object("silver", table.name))]
+    present = {s for by_season in sources.values() for s in by_season if s.isdigit()}
+    wanted = present if seasons is None else present & {str(s) for s in seasons}
+    return [(s, paths.table_object("silver", table.name, int(s))) for s in sorted(wanted, key=int)]
+
+
+def _source_views(
+    sql: LakeSQL, table: SilverTable, sources: dict[str, dict[str, list[str]]], season: str
+) -> int:
+    """Point each `bronze_{endpoint}` view at the season's objects; returns their rows (exploded if so)."""
+    rows = 0
+    for ep, by_season in sources.items():
+        sql.view(f"bronze_{ep}", by_season.get(season, []), empty_sql=f"SELECT * FROM empty_{ep}")
+        rows += _source_rows(sql, f"bronze_{ep}", table.explode)
+    return rows
+
+
 def build_table(lake: Lake, table: SilverTable, seasons: list[int] | None = None) -> dict[str, int]:
     """Write one silver table (one object per season, or one for a dimension); returns its figures."""
     sources = {ep: _keys_by_season(lake, ep) for ep in table.sources}
-    if table.partitioned:
-        present = {s for by_season in sources.values() for s in by_season if s.isdigit()}
-        wanted = present if seasons is None else present & {str(s) for s in seasons}
-        partitions = [(s, paths.table_object("silver", table.name, int(s))) for s in sorted(wanted, key=int)]
-    else:
-        partitions = [(paths.ALL_SEASONS, paths.table_object("silver", table.name))]
     query = sql_text("silver", table.name)
     order_by = ", ".join(_quote(c) for c in table.primary_key)
     figures = {"rows": 0, "objects": 0, "bytes": 0, "duplicates_removed": 0}
@@ -168,11 +183,8 @@ def build_table(lake: Lake, table: SilverTable, seasons: list[int] | None = None
             sql.con.execute(macro)
         for ep in table.sources:
             sql.arrow_view(f"empty_{ep}", _empty_source(ep))
-        for season, key in partitions:
-            source_rows = 0
-            for ep, by_season in sources.items():
-                sql.view(f"bronze_{ep}", by_season.get(season, []), empty_sql=f"SELECT * FROM empty_{ep}")
-                source_rows += _source_rows(sql, f"bronze_{ep}", table.explode)
+        for season, key in _partitions(table, sources, seasons):
+            source_rows = _source_views(sql, table, sources, season)
             if not source_rows:
                 continue
             result = sql.write(
