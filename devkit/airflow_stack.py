@@ -290,7 +290,14 @@ def _read_env_file() -> dict[str, str]:
 
 
 def _write_env_file(env: dict[str, str]) -> None:
-    wanted = [k for k in sorted(env) if k.startswith(("AIRFLOW", "HOOPS_", "CBBD_")) or k == "PYTHONPATH"]
+    # Never a real CBBD key (the connection cbbd_default holds it); the Airflow secrets are the stack's own.
+    real_key = env.get("CBBD_API_KEY") not in (None, OFFLINE_KEY)
+    wanted = [
+        k
+        for k in sorted(env)
+        if (k.startswith(("AIRFLOW", "HOOPS_", "CBBD_")) or k == "PYTHONPATH")
+        and not (k == "CBBD_API_KEY" and real_key)
+    ]
     lines = [f"export {k}={shlex.quote(env[k])}" for k in wanted]
     path = env_file()
     path.write_text(
