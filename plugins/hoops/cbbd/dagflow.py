@@ -45,7 +45,9 @@ def shared_params() -> dict[str, Param]:
             type=["null", "integer"],
             minimum=1,
             title="Call budget",
-            description="Stop planning after this many API calls (empty: no cap); the rest waits.",
+            description="Most API calls this run may make; the rest waits for the next run. Empty: the "
+            "daily run's share of what the month's quota has left, or for a backfill what it has left "
+            "(less a 10% reserve).",
         ),
     }
 
