@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -125,26 +126,42 @@ def _reject(
         runs.record_run(conn, day, run_id, "FAILED", reason=why, artifact_id=artifact_id, source_url=url)
 
 
-def load(day: dt.date, run_id: str, artifact_id: int) -> dict[str, Any]:
-    """Parse → map → check → commit metrics, quarantine and the run record in one transaction."""
+@dataclass(frozen=True)
+class Prepared:
+    """A snapshot ready to commit: its mapped rows, what goes to quarantine, and the checks' figures."""
+
+    mapping: TeamMapping
+    mapped: list[tuple[str, tuple[Any, ...]]]
+    quarantine: list[Reject]
+    figures: dict[str, Any]
+
+
+def prepare(payload: bytes) -> Prepared:
+    """Parse → map teams → run the data checks; raises ValueError or DataCheckFailed on an unusable file."""
     cfg = settings.barttorvik()
+    rows, rejects = parse_rows(decode(payload))
+    mapping = TeamMapping.load(settings.team_mapping_path())
+    mapped, unmapped = map_teams(rows, mapping)
+    figures = check_snapshot([row for _, row in rows], cfg.min_teams, cfg.max_teams)
+    return Prepared(mapping, mapped, sorted(rejects + unmapped, key=lambda r: r.row_index), figures)
+
+
+def load(day: dt.date, run_id: str, artifact_id: int) -> dict[str, Any]:
+    """Prepare the stored file, then commit metrics, quarantine and the run record in one transaction."""
     with warehouse.connect() as conn:
         stored_day, payload, url = read_artifact(conn, artifact_id)
         if stored_day != day:
             raise ValueError(f"artifact {artifact_id} belongs to {stored_day}, not {day}")
         try:
-            rows, rejects = parse_rows(decode(payload))
-            mapping = TeamMapping.load(settings.team_mapping_path())
-            mapped, unmapped = map_teams(rows, mapping)
-            figures = check_snapshot([row for _, row in rows], cfg.min_teams, cfg.max_teams)
+            ready = prepare(payload)
         except (ValueError, DataCheckFailed) as exc:
             _reject(conn, day, run_id, artifact_id, url, str(exc))
             raise DataCheckFailed(str(exc)) from None
-        quarantine = sorted(rejects + unmapped, key=lambda r: r.row_index)
+        mapped, quarantine = ready.mapped, ready.quarantine
         with conn.transaction():
             # One loader per date at a time: a second run for the same date waits here, then upserts.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('bt_snapshot'), %s)", (day.toordinal(),))
-            _sync_teams(conn, mapping)
+            _sync_teams(conn, ready.mapping)
             _upsert_metrics(conn, day, artifact_id, mapped)
             _replace_quarantine(conn, day, artifact_id, quarantine)
             conn.execute(
@@ -168,7 +185,7 @@ def load(day: dt.date, run_id: str, artifact_id: int) -> dict[str, Any]:
         "rows_loaded": len(mapped),
         "rows_quarantined": len(quarantine),
         "artifact_id": artifact_id,
-        **figures,
+        **ready.figures,
     }
 
 
