@@ -28,7 +28,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hoops import warehouse
+from hoops import paths, warehouse
 from hoops.cbbd import gold, silver
 from hoops.lake import Lake
 
@@ -110,10 +110,6 @@ def _barttorvik(facts: Facts, conn: psycopg.Connection, samples_dir: Path) -> No
     facts.ranks = {name: facts.ranks[name] for name in top if name in facts.ranks}
 
 
-def _table_of(key: str) -> str:
-    return key.split("/")[1]
-
-
 def _read(lake: Lake, key: str) -> pa.Table:
     return pq.read_table(io.BytesIO(lake.get(key)))
 
@@ -140,7 +136,7 @@ def _lake(facts: Facts, lake: Lake, samples_dir: Path, offline: bool) -> None:
         rows: Counter = Counter()
         repeats: Counter = Counter()
         for key in layer_keys:
-            name = _table_of(key)
+            name = paths.table_of(key)
             if layer == "bronze":
                 rows[name] += pq.ParquetFile(io.BytesIO(lake.get(key))).metadata.num_rows
                 continue
@@ -159,12 +155,12 @@ def _lake(facts: Facts, lake: Lake, samples_dir: Path, offline: bool) -> None:
             for col in table.column_names
         }
 
-    runs = [json.loads(lake.get(k)) for k in lake.list("meta/runs/") if k.endswith(".json")]
+    runs = [json.loads(lake.get(k)) for k in lake.list(paths.RUN_SUMMARIES) if k.endswith(".json")]
     facts.cbbd_runs = sorted(runs, key=lambda s: s.get("written_at", ""))
 
     real = _sample_hashes(samples_dir / "cbbd", "*.json")
     other = "synthetic (replay server)" if offline else "CBBD API"
-    for key in lake.list("raw/cbbd/"):
+    for key in lake.list(paths.CBBD_RAW):
         if key.endswith(".meta.json"):
             meta = json.loads(lake.get(key))
             sha = meta.get("sha256", "")

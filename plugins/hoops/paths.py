@@ -18,7 +18,9 @@ import re
 
 ALL_SEASONS = "all"  # the season segment of requests and dimensions that span every season
 PART = "part-0000.parquet"
+RUN_SUMMARIES = "meta/runs/"
 LATEST_SUMMARIES = "meta/latest/"
+CBBD_RAW = "raw/cbbd/"
 
 _SEASON = re.compile(r"(?:^|/)season=([^/]+)/")
 _ASOF = re.compile(r"(?:^|/)asof=(\d{4}-\d{2}-\d{2})/")
@@ -38,7 +40,7 @@ def _season_label(season: int | None) -> str:
 
 
 def cbbd_request_folder(layer: str, endpoint: str, season: int | None, asof: dt.date) -> str:
-    """`raw` or `deadletter` folder of one request's answer."""
+    """`raw` or `deadletter` folder of one request's answer (`CBBD_RAW` holds every raw one)."""
     return f"{layer}/cbbd/{endpoint}/season={_season_label(season)}/asof={asof.isoformat()}"
 
 
@@ -96,7 +98,7 @@ def table_of(key: str) -> str:
 
 
 def run_summary(dag_id: str, run_id: str) -> str:
-    return f"meta/runs/{safe_segment(dag_id)}/{safe_segment(run_id)}.json"
+    return f"{RUN_SUMMARIES}{safe_segment(dag_id)}/{safe_segment(run_id)}.json"
 
 
 def latest_summary(dag_id: str) -> str:

@@ -25,6 +25,7 @@ def test_cbbd_request_keys_round_trip(season):
         assert paths.season_of_key(key) == season
         assert paths.asof_of_key(key) == D
     assert bronze.startswith(paths.bronze_prefix("plays_date"))
+    assert raw.startswith(paths.CBBD_RAW) and not dead.startswith(paths.CBBD_RAW)
     assert bronze.startswith(paths.bronze_prefix("plays_date", 2024)) == (season == 2024)
 
 
@@ -63,4 +64,5 @@ def test_run_keys_are_safe_segments_of_free_text():
     )
     assert paths.latest_summary("../x") == "meta/latest/_._x.json"
     assert paths.latest_summary("cbbd_incremental").startswith(paths.LATEST_SUMMARIES)
+    assert paths.run_summary("d", "r").startswith(paths.RUN_SUMMARIES)
     assert paths.run_scratch("d", "r/1") == "tmp/runs/d/r_1"
