@@ -45,7 +45,7 @@ def main() -> None:
     from cbbd_fetch import ReplayProcess
     from devkit import local, profile
     from devkit.cli_cbbd import _morning
-    from hoops import settings
+    from hoops import paths, settings
     from hoops.cbbd import summary
     from hoops.lake import open_lake
 
@@ -75,10 +75,10 @@ def main() -> None:
     silver_rows = sum(v["rows"] for v in found.get("silver", {}).get("tables", {}).values())
     gold_rows = sum(v["rows"] for v in found.get("gold", {}).get("tables", {}).values())
     per_table = {}
-    for name in sorted({k.split("/")[1] for k in lake.list("silver/")}):
+    for name in sorted({paths.table_of(k) for k in lake.list("silver/")}):
         sizes = [
             (profile.Profile(profile.OFFLINE).root / "lake" / k).stat().st_size
-            for k in lake.list(f"silver/{name}/")
+            for k in lake.list(paths.table_prefix("silver", name))
         ]
         per_table[name] = {"objects": len(sizes), "mean_file_kb": round(sum(sizes) / len(sizes) / 1024, 1)}
     fetch = found.get("fetch", {})
