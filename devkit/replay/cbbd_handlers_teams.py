@@ -13,7 +13,7 @@ from devkit.replay.cbbd_common import (
     same,
     team_ok,
 )
-from devkit.replay.cbbd_data import Team, dash_label, roster, unit
+from devkit.replay.cbbd_data import Team, dash_label, move_of, roster, unit
 from devkit.replay.cbbd_games import PROVIDERS
 from devkit.replay.cbbd_schedule import Game
 from devkit.replay.cbbd_season import (
@@ -148,13 +148,26 @@ def venues(world: World, p: Params) -> list:
     ]
 
 
+def _stints(world: World, c) -> list[tuple[Team, int, int | None]]:
+    """(team, startSeason, endSeason) of conference `c`. A team that moved has two stints that share the
+    season before its move (the overlap that makes `/stats/team/season` list it under both)."""
+    out = []
+    for t in world.ref.d1:
+        move = move_of(world.ref, t)
+        joined = 1980 + int(40 * unit("joined", t.id))
+        if t.conference_id == c.id:
+            out.append((t, move[0] - 1 if move else joined, None))
+        elif move is not None and move[1] == c.abbreviation:
+            out.append((t, min(joined, move[0] - 2), move[0] - 1))
+    return out
+
+
 @handles("conferences_history")
 def conferences_history(world: World, p: Params) -> list:
     rows = []
     for c in world.ref.conferences:
         if p.get("conference") is not None and not same(c.abbreviation, p["conference"]):
             continue
-        members = [t for t in world.ref.d1 if t.conference_id == c.id]
         rows.append(
             {
                 "id": c.id,
@@ -168,10 +181,10 @@ def conferences_history(world: World, p: Params) -> list:
                         "sourceId": t.source_id,
                         "school": t.school,
                         "mascot": t.mascot,
-                        "startSeason": 1980 + int(40 * unit("joined", t.id)),
-                        "endSeason": None,
+                        "startSeason": start,
+                        "endSeason": end,
                     }
-                    for t in members
+                    for t, start, end in _stints(world, c)
                 ],
             }
         )

@@ -122,6 +122,14 @@ def test_a_switcher_is_listed_twice_and_its_games_carry_the_conference_it_played
         next_season = get(1.0, "/teams", season=GENERATED + 1)
         moved_to = next(t["conference"] for t in next_season if t["id"] == team_id)
         assert played != {moved_to}  # it played the season in the conference it was leaving
+        stints = {
+            c["abbreviation"]: (t["startSeason"], t["endSeason"])
+            for c in get(1.0, "/conferences/history")
+            for t in c["teams"]
+            if t["id"] == team_id
+        }
+        # both stints hold the season: the overlap behind the API's two rows
+        assert stints[moved_to] == (GENERATED, None) and stints[played.pop()][1] == GENERATED
 
 
 def test_games_have_non_d1_sides_nulls_and_elo_only_from_2024() -> None:
