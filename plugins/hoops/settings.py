@@ -39,11 +39,6 @@ def state_dir() -> Path:
     return Path(_env("HOOPS_STATE_DIR", str(PROJECT_ROOT / ".state"))).resolve()
 
 
-def samples_dir() -> Path:
-    """The real source samples (../shared/samples beside the project root)."""
-    return Path(_env("HOOPS_SAMPLES_DIR", str(PROJECT_ROOT.parent / "shared" / "samples"))).resolve()
-
-
 def data_dir() -> Path:
     return PROJECT_ROOT / "include" / "data"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import gzip
 import json
 
-from hoops import settings
+from devkit.samples import samples_dir
 
 DAG_ID = "barttorvik_daily"
 DAY = "2020-03-13"  # served by the real time-machine file dated 2020-03-12
-REAL_FILE = settings.samples_dir() / "barttorvik" / "timemachine" / "20200312_team_results.json.gz"
+REAL_FILE = samples_dir() / "barttorvik" / "timemachine" / "20200312_team_results.json.gz"
 
 
 def rows(stack) -> list[tuple]:
