@@ -71,8 +71,9 @@ def test_queries_run_in_the_workgroup_and_rows_come_back_as_numbers(monkeypatch)
     assert {e["WorkGroup"] for e in executions} == {"analytics"}
 
 
-def test_a_failed_query_is_reported_with_athenas_reason():
+def test_a_failed_query_is_reported_with_athenas_reason(monkeypatch):
     """moto cannot fail a query, so this stands in for Athena's answers to one that did."""
+    monkeypatch.setenv("HOOPS_ATHENA_OUTPUT", "s3://results/athena/")  # a deployment names its lake or this
 
     class FailingAthena:
         def run_query(self, **_):

@@ -72,17 +72,16 @@ class Athena:
         return out
 
 
-def check_lake(
-    lake: Lake,
-    tables: Mapping[str, Declared],
-    seasons: list[int] | None = None,
-    today=None,
-    athena: Athena | None = None,
-) -> list[Finding]:
-    """Primary keys and row counts of the tables near `seasons`, in Athena; a failed query is an error."""
-    current = season_of(today or settings.today())
+# One planned query: (table, check, primary key, database)
+Planned = tuple[str, str, tuple[str, ...], str]
+
+
+def _queries(
+    lake: Lake, tables: Mapping[str, Declared], seasons: list[int] | None
+) -> tuple[list[Planned], list[tuple[str, str]]]:
+    """The checks to run for the tables near `seasons`, and their (database, SQL), in the same order."""
     nearby = nearby_seasons(seasons)
-    planned: list[tuple[str, str, tuple[str, ...], str]] = []  # (table, check, key, database)
+    planned: list[Planned] = []
     queries: list[tuple[str, str]] = []
     for name, (layer, key, partitioned), _keys in tables_present(lake, tables, seasons):
         relation = _relation(layer, name, partitioned, nearby)
@@ -91,7 +90,13 @@ def check_lake(
         if partitioned:
             planned.append((name, "row_count", key, database(layer)))
             queries.append((database(layer), row_counts_sql(relation, partitioned)))
-    results = (athena or Athena()).run(queries)
+    return planned, queries
+
+
+def _findings(
+    planned: list[Planned], results: list, current: int, seasons: list[int] | None
+) -> list[Finding]:
+    """Judge each answer; a query that failed is an error finding."""
     findings: list[Finding] = []
     for (name, check, key, db), (qid, rows) in zip(planned, results, strict=True):
         if isinstance(rows, str):
@@ -101,5 +106,19 @@ def check_lake(
         else:
             by_season = {r[0]: (r[1], {}) for r in rows if r[0] is not None}
             findings += count_findings(name, by_season, current, seasons)
+    return findings
+
+
+def check_lake(
+    lake: Lake,
+    tables: Mapping[str, Declared],
+    seasons: list[int] | None = None,
+    today=None,
+    athena: Athena | None = None,
+) -> list[Finding]:
+    """Primary keys and row counts of the tables near `seasons`, in Athena; a failed query is an error."""
+    planned, queries = _queries(lake, tables, seasons)
+    results = (athena or Athena()).run(queries)
+    findings = _findings(planned, results, season_of(today or settings.today()), seasons)
     log.info("athena: %d queries, %d findings", len(queries), len(findings))
     return findings
