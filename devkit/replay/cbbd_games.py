@@ -331,30 +331,43 @@ def _player_json(p: Player, starter: bool, line: dict[str, int], team_poss: floa
     }
 
 
+WALK_ON_MARGIN = 25  # a blowout: the side's 11th man plays the last minute and does nothing else
+
+
 def player_lines(g: Game, side: int) -> list[tuple[Player, bool, dict[str, int]]]:
-    """The side's rotation with the team box split among them (minutes sum to 200)."""
+    """The side's rotation with the team box split among them (minutes sum to 200). In a blowout a walk-on
+    gets one minute and no stats, so his season line has the nulls the real API sends for such a player
+    (no usage: offensive rating, PORPAG, win shares)."""
     team = g.home if side == 0 else g.away
     own = boxes(g)[side]
-    players = roster(team.id, g.season)[:10]
+    squad = roster(team.id, g.season)
+    walk_on = abs(g.home_plan.points - g.away_plan.points) >= WALK_ON_MARGIN and len(squad) > 10
+    players = squad[: 11 if walk_on else 10]
     r = rng("player-box", g.id, side)
-    minutes = allocate(200, [(30 if i < 5 else 11) * r.uniform(0.8, 1.2) for i in range(len(players))])
-    usage = [m * math.exp(0.45 * p.talent) for p, m in zip(players, minutes, strict=True)]
+    minutes = allocate(200 - walk_on, [(30 if i < 5 else 11) * r.uniform(0.8, 1.2) for i in range(10)])
+    minutes += [1] * walk_on
+    idle = [1.0] * 10 + [0.0] * walk_on  # the walk-on's weight in everything but minutes
+    usage = [w * m * math.exp(0.45 * p.talent) for p, m, w in zip(players, minutes, idle, strict=True)]
     shooters = [
         u * (1.6 if p.position == "G" else 0.9 if p.position == "F" else 0.2)
         for p, u in zip(players, usage, strict=True)
     ]
-    bigs = [m * {"C": 3.0, "F": 2.0, "G": 1.0}[p.position] for p, m in zip(players, minutes, strict=True)]
+    bigs = [
+        w * m * {"C": 3.0, "F": 2.0, "G": 1.0}[p.position]
+        for p, m, w in zip(players, minutes, idle, strict=True)
+    ]
+    active = [w * m for m, w in zip(minutes, idle, strict=True)]
     columns = {
         "m2": allocate(own.made2, usage),
         "m3": allocate(own.made3, shooters),
         "ftm": allocate(own.ftm, usage),
         "or": allocate(own.oreb, bigs),
         "dr": allocate(own.dreb, bigs),
-        "ast": allocate(own.ast, minutes),
-        "stl": allocate(own.stl, minutes),
+        "ast": allocate(own.ast, active),
+        "stl": allocate(own.stl, active),
         "blk": allocate(own.blk, bigs),
         "tov": allocate(own.tov, usage),
-        "pf": allocate(own.fouls, minutes),
+        "pf": allocate(own.fouls, active),
         "min": minutes,
     }
     columns["a2"] = [m + x for m, x in zip(columns["m2"], allocate(own.att2 - own.made2, usage), strict=True)]

@@ -154,7 +154,7 @@ def _player_numbers(p: Player, s: dict[str, int]) -> dict[str, Any]:
     used = fga + 0.475 * s["fta"] + s["tov"]
     ortg = round(100 * pts / used, 1) if used else None
     drtg = round(104 - 4 * p.talent, 1)
-    ws_o = round(pts / 60 - s["tov"] / 40, 2)
+    ws_o = round(pts / 60 - s["tov"] / 40, 2) if used else None  # the API sends null without usage
     ws_d = round(s["min"] / 400 + (s["stl"] + s["blk"]) / 50, 2)
     return {
         "pts": pts,
@@ -173,8 +173,8 @@ def _player_numbers(p: Player, s: dict[str, int]) -> dict[str, Any]:
         "ws": (
             ws_o,
             ws_d,
-            round(ws_o + ws_d, 2),
-            round(40 * (ws_o + ws_d) / s["min"], 3) if s["min"] else None,
+            round(ws_o + ws_d, 2) if ws_o is not None else None,
+            round(40 * (ws_o + ws_d) / s["min"], 3) if s["min"] and ws_o is not None else None,
         ),
     }
 

@@ -156,3 +156,20 @@ def test_every_scale_serves_a_season_of_its_own_size() -> None:
     sizes = {season: len(get(0.05, "/stats/team/season", season=season)) for season in (2022, 2023, 2024)}
     assert max(sizes.values()) - min(sizes.values()) <= 0.1 * min(sizes.values()), sizes
     assert sizes[2023] < 707 / 5
+
+
+def test_player_season_stats_have_the_real_share_of_players_without_usage() -> None:
+    """The real Duke 2023 answer has one player of 15 (a walk-on: one minute, nothing else) with null
+    offensive rating, PORPAG and win shares; the replay's blowout walk-ons give about the same share."""
+
+    def null_share(rows: list[dict]) -> dict[str, float]:
+        return {
+            "PORPAG": sum(r["PORPAG"] is None for r in rows) / len(rows),
+            "winShares.total": sum(r["winShares"]["total"] is None for r in rows) / len(rows),
+        }
+
+    real_share = null_share(real("stats_player_season__team-Duke_season-2023.json"))
+    replay_share = null_share(get(1.0, "/stats/player/season", season=GENERATED, conference="ACC"))
+    assert real_share["PORPAG"] > 0
+    for figure, share in real_share.items():
+        assert replay_share[figure] == pytest.approx(share, abs=0.04), figure
