@@ -258,9 +258,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    profile.apply(profile.chosen(args.offline))
+    """One statement against the chosen profile's warehouse; a refused statement exits 1 with the reason."""
+    import psycopg
+
+    name = profile.chosen(args.offline)
+    profile.apply(name)
     with warehouse.connect() as conn:
-        cur = conn.execute(args.query)
+        try:
+            cur = conn.execute(args.query)
+        except psycopg.Error as exc:
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0]  # psycopg adds a caret line
+            hint = "" if name == profile.OFFLINE else "; the demo's data is in the offline profile: --offline"
+            raise SystemExit(f"the {name} warehouse refused the query: {reason}{hint}") from None
         if cur.description:
             print(_table(cur.fetchall(), [c.name for c in cur.description]))
     return 0

