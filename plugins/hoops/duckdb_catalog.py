@@ -7,6 +7,8 @@ layout. Views read the files at query time, so the catalog only changes when a t
 
 from __future__ import annotations
 
+import fcntl
+
 import duckdb
 
 from hoops import paths, settings
@@ -30,15 +32,19 @@ def refresh(lake: Lake) -> dict[str, object]:
     path = settings.duckdb_catalog_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     views = []
-    with duckdb.connect(str(path)) as con:
-        for layer in LAYERS:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
-            for table in tables_in(lake, layer):
-                glob = (lake.root / layer / table).as_posix().replace("'", "''") + "/**/*.parquet"
-                options = partitioning(lake.list(paths.table_prefix(layer, table)))
-                con.execute(
-                    f'CREATE OR REPLACE VIEW {layer}."{table}" AS SELECT * FROM '
-                    f"read_parquet('{glob}', union_by_name = true, {options})"
-                )
-                views.append(f"{layer}.{table}")
+    # DuckDB refuses a second process on the file ("Could not set lock"): a backfill's catalog step and
+    # gold_refresh often refresh at the same moment, so writers take turns on a lock file beside it.
+    with open(path.with_name(path.name + ".lock"), "w") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)  # released when the file closes
+        with duckdb.connect(str(path)) as con:
+            for layer in LAYERS:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
+                for table in tables_in(lake, layer):
+                    glob = (lake.root / layer / table).as_posix().replace("'", "''") + "/**/*.parquet"
+                    options = partitioning(lake.list(paths.table_prefix(layer, table)))
+                    con.execute(
+                        f'CREATE OR REPLACE VIEW {layer}."{table}" AS SELECT * FROM '
+                        f"read_parquet('{glob}', union_by_name = true, {options})"
+                    )
+                    views.append(f"{layer}.{table}")
     return {"catalog": "duckdb", "path": str(path), "views": views}
