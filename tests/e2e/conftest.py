@@ -81,6 +81,19 @@ class Api:
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         return self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=1000)["task_instances"]
 
+    def failures(self, dag_id: str, run_id: str) -> str:
+        """The end of each failed task's log: what an assertion on a failed run should show."""
+        out = []
+        for ti in self.task_instances(dag_id, run_id):
+            if ti["state"] in ("failed", "upstream_failed") and ti["try_number"]:
+                ti_path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}"
+                path = f"{ti_path}/logs/{ti['try_number']}"
+                answer = self.client.get(
+                    path, params={"map_index": ti["map_index"]}, headers={"accept": "text/plain"}
+                )
+                out.append(f"--- {ti['task_id']}[{ti['map_index']}]\n{answer.text[-3000:]}")
+        return "\n".join(out) or "no failed task"
+
     def tasks(self, dag_id: str, run_id: str) -> dict[str, str]:
         """task id (with map index) → state."""
         out = {}

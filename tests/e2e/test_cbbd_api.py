@@ -24,7 +24,7 @@ def backfill_run(stack, unpaused, artifacts) -> str:
     started = time.monotonic()
     run_id = stack.api.trigger("cbbd_backfill", {"seasons": [SEASON]})
     state = stack.api.wait_run("cbbd_backfill", run_id, timeout_s=900)
-    assert state == "success", stack.api.tasks("cbbd_backfill", run_id)
+    assert state == "success", stack.api.failures("cbbd_backfill", run_id)
     tis = stack.api.task_instances("cbbd_backfill", run_id)
     fetch = [ti for ti in tis if ti["task_id"].startswith("fetch_")]
     stages = {}
@@ -105,7 +105,7 @@ def test_gold_refresh_rebuilds_the_seasons_its_events_name_and_joins_bartorvik(s
     silver = {int(p.name.split("=")[1]) for p in (stack.lake / "silver").glob("*/season=*")}
     rebuilt_by_run = {}
     for run in runs:
-        assert run["state"] == "success", run
+        assert run["state"] == "success", api.failures("gold_refresh", run["dag_run_id"])
         named = set()
         for event in seen[run["dag_run_id"]]:
             extra = event.get("extra") or {}
