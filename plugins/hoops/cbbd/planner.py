@@ -131,7 +131,7 @@ def plan(
     `done` holds the `Request.key`s checkpointed as final; they are not planned again, except days and
     windows inside the incremental rolling window. `today` (backfill only) drops days and windows that
     have not started yet, for a backfill of the season in progress. `last_read` (key -> run day of the
-    stored answer) lets an incremental run skip what was read within its endpoint's `refresh_days`.
+    stored answer) lets a run skip what was read within its endpoint's `refresh_days`.
     A budget of 0 plans nothing and defers everything (the quota's share for today is spent).
     """
     if max_calls is not None and max_calls < 0:
