@@ -473,6 +473,10 @@ def no_key_env(monkeypatch):
     return monkeypatch
 
 
+class NotFound(Exception):
+    """The fake `airflow.sdk.exceptions.AirflowNotFoundException`: the connection is not defined."""
+
+
 def _fake_airflow(monkeypatch, conn=None, error: Exception | None = None):
     """Stand-ins for `airflow.sdk`: the connection lookup is tested without importing Airflow."""
 
@@ -486,10 +490,14 @@ def _fake_airflow(monkeypatch, conn=None, error: Exception | None = None):
 
     sdk = types.ModuleType("airflow.sdk")
     sdk.BaseHook = BaseHook
+    exceptions = types.ModuleType("airflow.sdk.exceptions")  # settings tells "not defined" from a failure
+    exceptions.AirflowNotFoundException = NotFound
+    sdk.exceptions = exceptions
     root = types.ModuleType("airflow")
     root.sdk = sdk
     monkeypatch.setitem(sys.modules, "airflow", root)
     monkeypatch.setitem(sys.modules, "airflow.sdk", sdk)
+    monkeypatch.setitem(sys.modules, "airflow.sdk.exceptions", exceptions)
 
 
 def test_key_order_env_then_bearer_token_then_connection(no_key_env):
@@ -509,7 +517,7 @@ def test_key_from_the_connection_extra(no_key_env):
 
 
 def test_no_key_anywhere_is_none(no_key_env):
-    _fake_airflow(no_key_env, error=LookupError("The conn_id `cbbd_default` isn't defined"))
+    _fake_airflow(no_key_env, error=NotFound("The conn_id `cbbd_default` isn't defined"))
     assert settings.cbbd_api_key() is None
     no_key_env.setitem(sys.modules, "airflow.sdk", None)  # Airflow not installed: import fails
     assert settings.cbbd_api_key() is None
