@@ -1,7 +1,8 @@
 """One real local Airflow (`make airflow`'s stack) for the whole e2e session, on its own state folder
 and port, driven through the REST API like a user's script or the UI would.
 
-All e2e tests share one xdist group, so one worker starts the stack once (`--dist loadgroup`).
+Every e2e module is in one xdist group (`pytestmark`), so with `--dist loadgroup` one worker starts the
+stack once.
 """
 
 from __future__ import annotations
@@ -26,12 +27,6 @@ TERMINAL = {"success", "failed"}
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "xdist_group(name): tests xdist keeps on one worker (pytest-xdist)")
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/e2e/" in item.nodeid.replace("\\", "/"):
-            item.add_marker(pytest.mark.xdist_group("e2e-stack"))
 
 
 class Api:

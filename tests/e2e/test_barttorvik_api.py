@@ -5,7 +5,11 @@ from __future__ import annotations
 import gzip
 import json
 
+import pytest
+
 from devkit.samples import samples_dir
+
+pytestmark = pytest.mark.xdist_group("e2e-stack")  # one worker runs them all: one stack
 
 DAG_ID = "barttorvik_daily"
 DAY = "2020-03-13"  # served by the real time-machine file dated 2020-03-12

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.xdist_group("e2e-stack")  # one worker runs them all: one stack
+
 CHROMIUM = os.environ.get("HOOPS_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",

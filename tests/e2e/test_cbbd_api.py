@@ -11,6 +11,8 @@ import time
 import duckdb
 import pytest
 
+pytestmark = pytest.mark.xdist_group("e2e-stack")  # one worker runs them all: one stack
+
 SEASON = 2020  # the replay's small synthetic season (the demo's)
 
 

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+pytestmark = pytest.mark.xdist_group("e2e-stack")  # one worker runs them all: one stack
+
 NY = ZoneInfo("America/New_York")
 
 

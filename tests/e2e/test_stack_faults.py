@@ -9,8 +9,11 @@ import signal
 import time
 
 import psutil
+import pytest
 
 from devkit import airflow_stack
+
+pytestmark = pytest.mark.xdist_group("e2e-stack")  # one worker runs them all: one stack
 
 BT = "barttorvik_daily"
 
