@@ -126,5 +126,5 @@ def test_gold_refresh_rebuilds_the_seasons_its_events_name_and_joins_bartorvik(s
     gold = stack.lake / "gold" / "team_quality_daily" / f"season={SEASON}" / "part-0000.parquet"
     joined = duckdb.sql(
         f"SELECT count(*) FILTER (WHERE adjoe IS NOT NULL) FROM '{gold}' WHERE date = DATE '2020-03-13'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert joined > 0  # that day's BartTorvik metrics reached the past season's gold
