@@ -69,18 +69,23 @@ def test_a_worker_killed_mid_fetch_is_retried_within_a_minute_and_fetches_nothin
     # Three endpoints keep it short; plays_date (one call per game day) gives a fetch long enough to kill.
     run_id = api.trigger(dag_id, {"seasons": [season], "endpoints": ["teams", "games", "plays_date"]})
     deadline, victim = time.monotonic() + 600, None
-    while victim is None:  # a fetch task that is running and has answered calls already
+    while victim is None:  # a fetch task that is running and has answered calls already; kill its worker
         assert time.monotonic() < deadline, api.tasks(dag_id, run_id)
         for ti in api.task_instances(dag_id, run_id):
-            if ti["task_id"].startswith("fetch_") and ti["state"] == "running" and ti.get("pid"):
-                done = stack.query("SELECT count(*) FROM cbbd_checkpoints WHERE season = %s", season)[0][0]
-                if done >= 5:
-                    victim = ti
-        time.sleep(0.5)
-    task = psutil.Process(victim["pid"])
-    worker = task.parent()  # the LocalExecutor worker that supervises (and heartbeats for) the task
-    for proc in (worker, task, *task.children(recursive=True)):  # the worker with everything under it
-        os.kill(proc.pid, signal.SIGKILL)
+            if not (ti["task_id"].startswith("fetch_") and ti["state"] == "running" and ti.get("pid")):
+                continue
+            if stack.query("SELECT count(*) FROM cbbd_checkpoints WHERE season = %s", season)[0][0] < 5:
+                continue
+            try:  # the worker that supervises (and heartbeats for) the task, with everything under it
+                task = psutil.Process(ti["pid"])
+                tree = [task.parent(), task, *task.children(recursive=True)]
+            except psutil.NoSuchProcess:  # the batch finished meanwhile: wait for another
+                continue
+            for proc in tree:
+                os.kill(proc.pid, signal.SIGKILL)
+            victim = ti
+            break
+        time.sleep(0.2)
     killed = dt.datetime.now(dt.UTC)
 
     assert api.wait_run(dag_id, run_id, timeout_s=900) == "success", api.tasks(dag_id, run_id)
