@@ -12,11 +12,9 @@ import datetime as dt
 import pendulum
 from airflow.sdk import Param, dag
 
-from hoops.calendar import season_of
-from hoops.cbbd.dagflow import cbbd_tasks, shared_params
+from hoops.cbbd.dagflow import cbbd_tasks, season_choices, shared_params
 
-# Newest first; the DAG's form offers every season CBBD covers up to the current one.
-SEASON_CHOICES = list(range(season_of(dt.date.today()), 2002, -1))
+SEASON_CHOICES = season_choices()  # newest first, up to the current season
 
 PARAMS = {
     **shared_params(),

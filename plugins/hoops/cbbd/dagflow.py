@@ -17,13 +17,23 @@ from airflow.sdk import Param, TriggerRule, chain, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from hoops.assets import CBBD_GOLD, CBBD_SILVER, silver_extra
-from hoops.calendar import new_york_day
+from hoops.calendar import new_york_day, season_of
 from hoops.cbbd.catalog import ENDPOINTS
 from hoops.settings import AWS_CONN_ID
 
 POOL = "cbbd_api"
 # Statuses where the data is as complete as asked; the others fail the run after the summary is written.
 OK_STATUSES = ("success", "incomplete_budget")
+
+
+def season_choices() -> list[int]:
+    """The seasons the backfill form offers, newest first: every one CBBD covers up to the current one
+    (New York day). Computed here, not in the DAG file: the list changes only when a season opens, and the
+    DAG file then holds no clock call for Airflow's version-inflation check to flag in the UI."""
+    from hoops.cbbd.pipeline import FIRST_SEASON
+    from hoops.settings import today
+
+    return list(range(season_of(today()), FIRST_SEASON - 1, -1))
 
 
 def shared_params() -> dict[str, Param]:
