@@ -275,7 +275,9 @@ def kill(name: str) -> None:
 def restart(name: str) -> None:
     """Start a recorded process again with the stack's settings (`airflow.env`); its new pid is recorded."""
     state = _recorded()
-    env = {**os.environ, **_read_env_file()}
+    # The stack's settings are its env file's alone: no AIRFLOW/HOOPS/CBBD variable of this shell leaks in.
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "HOOPS_", "CBBD_"))}
+    env = {**base, **_read_env_file()}
     state["processes"][name] = _start(name, state["processes"][name]["argv"], env)
     _save(state)
 

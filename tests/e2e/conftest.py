@@ -117,6 +117,7 @@ def stack():
     # Not under pytest's 0700 tmp folder: the embedded PostgreSQL runs as its own user when we are root.
     state = Path(tempfile.mkdtemp(prefix="hoops-e2e-"))
     state.chmod(0o755)
+    before = dict(os.environ)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOOPS_STATE_DIR", str(state))
         for var in ("HOOPS_POSTGRES_DSN", "HOOPS_LAKE_URI", "HOOPS_DUCKDB_CATALOG"):
@@ -125,8 +126,14 @@ def stack():
         started, peak = time.monotonic(), _PeakMemory()
         try:
             info = airflow_stack.up(port=airflow_stack._free_port(), offline=True)
+            env = airflow_stack._read_env_file()
+            # `up` applies the local profile to this process: the other tests this worker runs must not
+            # inherit the stack's warehouse, lake or missing unit-test mode. Only the state folder stays
+            # (the stack's records, for kill/restart/down).
+            os.environ.clear()
+            os.environ.update({**before, "HOOPS_STATE_DIR": str(state)})
             peak.start()
-            yield Stack(info, airflow_stack._read_env_file())
+            yield Stack(info, env)
         finally:
             peak.stop()
             figures = {

@@ -203,7 +203,19 @@ def test_glue_catalog_with_a_local_lake_is_refused_before_any_call(dagbag, aws, 
 
 
 def test_gold_refresh_rebuilds_on_s3_and_crawls_gold(dagbag, aws, crawls):
+    """A manual gold_refresh (no events) rebuilds every season with silver, byte for byte what the
+    backfill wrote, and no gold for a season without silver (the current one here); then crawls gold."""
+    when = dt.datetime(2025, 1, 15, 5, tzinfo=ZoneInfo("America/New_York"))
+    assert run(dagbag, "cbbd_backfill", when, {"seasons": [SEASON]}).state == "success"
+    gold = {k: v for k, v in objects().items() if k.startswith("gold/")}
+    assert gold
+    s3 = boto3.client("s3")
+    for key in gold:
+        s3.delete_object(Bucket=BUCKET, Key=key)
+    crawls.clear()
+
     outcome = run(dagbag, "gold_refresh", dt.datetime(2025, 1, 15, 12, tzinfo=dt.UTC))
     assert outcome.state == "success", outcome.tasks
     assert crawls == ["hoops_gold"]
-    assert any(k.startswith("gold/team_quality_daily/season=2025/") for k in objects())
+    assert {k: v for k, v in objects().items() if k.startswith("gold/")} == gold
+    assert not any("season=2025" in k for k in gold)

@@ -82,7 +82,9 @@ CASES: dict[str, list[tuple[str, dict, str]]] = {
         (INCREMENTAL, {"window_days": 61}, "window_days"),
     ],
     "bad input: wrong types": [
-        (BACKFILL, {"seasons": ["2024"]}, "seasons"),
+        # the form's pick list sends "2024" as text, which is taken; "24" or a float are not seasons
+        (BACKFILL, {"seasons": ["24"]}, "seasons"),
+        (BACKFILL, {"seasons": [2024.5]}, "seasons"),
         (BACKFILL, {"seasons": "2024"}, "seasons"),
         (BACKFILL, {"max_calls": "ten"}, "max_calls"),
         (BACKFILL, {"max_calls": 2.0}, "max_calls"),

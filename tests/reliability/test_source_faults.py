@@ -184,7 +184,7 @@ def test_cbbd_quota_exhausted_mid_backfill_stops_and_the_next_run_fetches_only_t
     dagbag, cbbd, clean_backfill, lake_root, warehouse_dsn, monkeypatch, capfd, record_fault
 ):
     """The monthly quota (the server's real metering) runs out after 10 calls: the run stops at once
-    with `incomplete_quota` in its summary; the next run asks only what is missing (no request twice)
+    with `incomplete_quota` in its summary; next month's run asks only what is missing (no request twice)
     and the season's silver and gold equal a clean backfill's."""
     monkeypatch.setenv("HOOPS_TODAY", SEASON_DONE.isoformat())
     cbbd.cbbd.set_quota(10)
@@ -195,8 +195,12 @@ def test_cbbd_quota_exhausted_mid_backfill_stops_and_the_next_run_fetches_only_t
     assert "run incomplete_quota" in capfd.readouterr().out
     assert partial_objects(lake_root) == []
 
+    # The quota is monthly: the server's last word (0 left) holds until the month turns, so the resume is
+    # the first run of the next month, when the server has calls again.
     cbbd.cbbd.set_quota(1_000_000)
-    done = run(dagbag, BACKFILL, morning(SEASON_DONE + dt.timedelta(days=1)), BACKFILL_CONF)
+    next_month = (SEASON_DONE.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    monkeypatch.setenv("HOOPS_TODAY", next_month.isoformat())
+    done = run(dagbag, BACKFILL, morning(next_month), BACKFILL_CONF)
     assert done.state == "success", done.tasks
     assert latest_summary(lake_root, BACKFILL)["calls_used"] == summary["calls_planned"] - 10
     assert query(warehouse_dsn, "SELECT count(*) FROM cbbd_checkpoints WHERE calls > 1") == [(0,)]
