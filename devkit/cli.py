@@ -168,7 +168,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
         store.quota()  # reachable, and migrated
     except Exception as exc:  # no warehouse yet: plan as a first run, and say so
         store = lake = None
-        print(f"(checkpoints not read: {type(exc).__name__}; planning as a first run)")
+        print(
+            f"(no checkpoints read from the {profile.chosen(args.offline)} warehouse ({type(exc).__name__}): "
+            "planning as a first run)",
+            file=sys.stderr,
+        )
     print(planner.format_plan(pipeline.preview(spec, store=store, lake=lake), by_endpoint=args.by_endpoint))
     return 0
 
