@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from hoops.calendar import cbbd_season_window, season_of  # season_of: still read as planner.season_of
+from hoops.calendar import cbbd_season_window
 from hoops.cbbd import catalog
 from hoops.cbbd.budget import apply_budget
 from hoops.cbbd.plan import (
@@ -68,7 +68,6 @@ __all__ = [
     "incremental",
     "is_final",
     "plan",
-    "season_of",
     "select_endpoints",
 ]
 
