@@ -60,29 +60,6 @@ def game(game_id, day, home, away, hp, ap, elo=(None, None, None, None), neutral
     }
 
 
-def sides(g):
-    """fct_game_teams rows of a completed fct_games row."""
-    return [
-        {
-            "game_id": g["game_id"],
-            "season": SEASON,
-            "game_date": g["game_date"],
-            "team_id": team,
-            "team": f"Team {team}",
-            "conference": "Conf",
-            "opponent_id": opp,
-            "is_home": home,
-            "neutral_site": g["neutral_site"],
-            "points": pts,
-            "opponent_points": opp_pts,
-        }
-        for team, opp, home, pts, opp_pts in (
-            (g["home_team_id"], g["away_team_id"], True, g["home_points"], g["away_points"]),
-            (g["away_team_id"], g["home_team_id"], False, g["away_points"], g["home_points"]),
-        )
-    ]
-
-
 def silver_rows() -> dict[str, list[dict]]:
     games = [
         game(1, D(2023, 11, 6), 1, 2, 70, 60, (1500, 1510, 1500, 1490)),
@@ -119,7 +96,6 @@ def silver_rows() -> dict[str, list[dict]]:
 
     return {
         "fct_games": games,
-        "fct_game_teams": [row for g in games if g["home_points"] is not None for row in sides(g)],
         "fct_lines": [
             line(1, "A", -10.0, 130.0),  # home by 10, total 130: push both ways
             line(1, "B", -7.5, 125.5),  # home covers, over
@@ -250,9 +226,6 @@ def test_game_features_use_only_what_was_known_before_tip_off(tmp_path, warehous
         home_elo_end=1500.0,
         away_elo_end=1630.0,
     )
-    changed["fct_game_teams"] = [
-        r for g in changed["fct_games"] if g["home_points"] is not None for r in sides(g)
-    ]
     # Same-day and later snapshots (team 1 already has a same-day adjusted rating in the fixture).
     for table, value in (("fct_ratings_adjusted", "net_rating"), ("fct_ratings_srs", "rating")):
         for team, day in ((5, 10), (1, 11), (5, 11)):

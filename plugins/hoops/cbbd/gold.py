@@ -57,11 +57,6 @@ SILVER: dict[str, str] = {
         "away_team VARCHAR, away_conference VARCHAR, away_points INTEGER, away_winner BOOLEAN, "
         "away_elo_start DOUBLE, away_elo_end DOUBLE, venue_id BIGINT, asof DATE"
     ),
-    "fct_game_teams": (
-        "game_id INTEGER, season BIGINT, game_date DATE, team_id INTEGER, team VARCHAR, conference VARCHAR, "
-        "opponent_id INTEGER, is_home BOOLEAN, neutral_site BOOLEAN, points INTEGER, "
-        "opponent_points INTEGER, pace DOUBLE, asof DATE"
-    ),
     "fct_game_players": (
         "game_id INTEGER, season BIGINT, game_date DATE, team_id INTEGER, athlete_id INTEGER, name VARCHAR, "
         "position VARCHAR, starter BOOLEAN, minutes DOUBLE, points INTEGER, rebounds INTEGER, "
