@@ -8,6 +8,7 @@ half-written object, and rewriting the same key with the same bytes is a no-op i
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,12 @@ class LakeError(RuntimeError):
 class Lake:
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> str: ...
     def get(self, key: str) -> bytes: ...
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> str:
+        """Store the file at `path` under `key` (same atomicity as `put`), without holding it in memory:
+        a season's plays table is larger than a small worker can spare."""
+        return self.put(key, Path(path).read_bytes(), content_type)
+
     def exists(self, key: str) -> bool: ...
     def list(self, prefix: str) -> Iterator[str]: ...
     def uri(self, key: str) -> str: ...
@@ -55,6 +62,24 @@ class LocalLake(Lake):
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return self.uri(key)
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> str:
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise LakeError(f"cannot write {self.uri(key)}: {exc.strerror}") from exc
+        try:
+            with os.fdopen(fd, "wb") as fh, open(path, "rb") as src:
+                shutil.copyfileobj(src, fh, 1 << 20)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -93,6 +118,17 @@ class S3Lake(Lake):
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> str:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type)
+        return self.uri(key)
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> str:
+        """A multipart upload from the file in 8 MB parts, at most 4 in flight (boto3's default is 10),
+        so the upload's buffers stay small; S3 publishes the object only when every part is in."""
+        from boto3.s3.transfer import TransferConfig
+
+        config = TransferConfig(multipart_chunksize=8 << 20, max_concurrency=4)
+        self.client.upload_file(
+            str(path), self.bucket, self._key(key), ExtraArgs={"ContentType": content_type}, Config=config
+        )
         return self.uri(key)
 
     def get(self, key: str) -> bytes:
