@@ -41,6 +41,10 @@ TUNING = {
     # A worker that died stops heartbeating: its task is failed (and retried) after 20 s, not 300 s.
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+    # A scheduler that died leaves its running tasks to the next one, which takes them over only once the
+    # dead one's heartbeat is older than the health threshold (30 s) and only when it next looks for
+    # orphans: every 300 s by default, so a task whose worker died with it stayed `running` for 5 minutes.
+    "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "15",
     "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
 }
 
