@@ -201,6 +201,12 @@ def cmd_one(args: argparse.Namespace) -> int:
     if isinstance(store, PostgresCheckpoints):
         with warehouse.connect() as conn:
             warehouse.migrate(conn)
+    attempt = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+    def count_call(remaining: int | None) -> None:
+        """The call counts against the month's quota like a DAG run's (and its `remaining` is kept)."""
+        store.count_call("cli-one", attempt, remaining, asof)
+
     with ReplayServer(cbbd_scale=0.05) if args.replay else nullcontext() as replay:
         base_url, key = (replay.base_url, "replay") if replay else (None, None)
 
@@ -209,11 +215,12 @@ def cmd_one(args: argparse.Namespace) -> int:
                 fetcher = Fetcher(
                     client,
                     open_lake(),
-                    open_checkpoints(),
+                    store,
                     asof=asof,
                     run_id="cli-one",
                     is_final=planner.is_final,
                     force=True,
+                    count_call=count_call,
                 )
                 return await fetcher.run([req])
 
