@@ -280,10 +280,17 @@ def _axes(x_label: str, y_label: str) -> list[str]:
     ]
 
 
-def _ticks(lo: float, hi: float, at, horizontal: bool, fmt=lambda v: f"{v:g}") -> list[str]:
+def _ticks(
+    lo: float, hi: float, at, horizontal: bool, fmt=lambda v: f"{v:g}", whole: bool = False
+) -> list[str]:
+    """Five ticks from lo to hi; `whole` (ranks) puts them on whole numbers, every one up to a span of 10,
+    so no rank is left out and none reads 4 at 3.5."""
+    values = [lo + (hi - lo) * i / 4 for i in range(5)]
+    if whole:
+        step = 1 if hi - lo <= 10 else math.ceil((hi - lo) / 5)
+        values = sorted({*range(round(lo), round(hi) + 1, step), round(hi)})
     out = []
-    for i in range(5):
-        v = lo + (hi - lo) * i / 4
+    for v in values:
         p = at(v)
         if horizontal:
             out.append(f'<text x="{p:.1f}" y="{H - PAD + 14}" text-anchor="middle">{fmt(v)}</text>')
@@ -322,7 +329,7 @@ def lines(series: dict[str, list[tuple[dt.date, int]]], title: str) -> str:
     fx = _scale(0, max(len(days) - 1, 1), PAD + 10, W - 150)
     fy = _scale(1, max(ranks), 16, H - PAD - 6)
     body = _axes("snapshot date", "rank")
-    body += _ticks(1, max(ranks), fy, False, lambda v: f"{v:.0f}")
+    body += _ticks(1, max(ranks), fy, False, lambda v: f"{v:.0f}", whole=True)
     for i, day in enumerate(days):
         body.append(f'<text x="{fx(i):.1f}" y="{H - PAD + 14}" text-anchor="middle">{day}</text>')
     for n, (name, pts) in enumerate(series.items()):
