@@ -145,9 +145,14 @@ UNUSUAL_BODIES = {  # bodies the one parse must hand over to the slower paths, w
 }
 
 
+@pytest.mark.parametrize("parse_bytes", [None, 1])  # 1: Arrow parses one element at a time
 @pytest.mark.parametrize("case", sorted(UNUSUAL_BODIES))
-def test_unusual_bodies_give_the_careful_paths_bytes(case):
+def test_unusual_bodies_give_the_careful_paths_bytes(case, parse_bytes, monkeypatch):
+    from hoops.cbbd import bronze
     from hoops.cbbd.bronze import _one_parse, convert
+
+    if parse_bytes:
+        monkeypatch.setattr(bronze, "PARSE_BYTES", parse_bytes)
 
     ep = catalog.get("recruiting_players" if "nested" in case else "venues")
     if "integer" in case:
@@ -156,3 +161,26 @@ def test_unusual_bodies_give_the_careful_paths_bytes(case):
     assert _engine_bytes(body, ep) == _careful_bytes(body, ep)
     straight_through = _one_parse(body, ep) is not None and convert(body, ep).table is not None
     assert straight_through == (case == "escaped and non-ASCII text")
+
+
+@pytest.mark.parametrize("parse_bytes", [1, 3000])
+@pytest.mark.parametrize("endpoint", ["plays_date", "games_players"])
+def test_where_the_parse_pieces_end_changes_no_byte(endpoint, parse_bytes, replay_bodies, monkeypatch):
+    """Arrow parses a body some elements at a time (memory): the part is the same whatever the pieces."""
+    from hoops.cbbd import bronze
+
+    monkeypatch.setattr(bronze, "PARSE_BYTES", parse_bytes)
+    ep, body = catalog.get(endpoint), replay_bodies[endpoint]
+    table = bronze._one_parse(body, ep)
+    assert table is not None and table.column(0).num_chunks > 1
+    assert _engine_bytes(body, ep) == _careful_bytes(body, ep)
+
+
+def test_bad_utf8_in_a_later_piece_is_not_taken_by_the_one_parse(monkeypatch):
+    from hoops.cbbd import bronze
+
+    monkeypatch.setattr(bronze, "PARSE_BYTES", 1)
+    other = json.dumps({**VENUE, "id": 2, "name": "Cam"}).encode()
+    ep = catalog.get("venues")
+    assert bronze._one_parse(b"[%s, %s]" % (_V.encode(), other), ep) is not None
+    assert bronze._one_parse(b"[%s, %s]" % (_V.encode(), other.replace(b"Cam", b"C\xffm")), ep) is None

@@ -5,8 +5,9 @@ schema with every field nullable (what Athena and DuckDB assume anyway); the cat
 still enforced here: a row that breaks them, or has a value of the wrong type, goes to deadletter with the
 reason. New top-level fields land in `_extra`.
 
-A response is parsed once: its bytes go straight to Arrow's C++ JSON reader, wrapped as `{"r": <body>}`
-and read against the schema `r: list<row>`, so the array's elements are read in place (`_one_parse`).
+A response is parsed once: its bytes go straight to Arrow's C++ JSON reader, wrapped as `{"r": [...]}`
+and read against the schema `r: list<row>`, so the array's elements are read in place (`_one_parse`), a
+few MB of them at a time (msgspec finds where each element ends without decoding it).
 A body that reader refuses (an unknown field, a value that needs coercion, a repeated key, a rule broken
 by some row) takes the older paths, which give the same table: Python's decoder feeding Arrow one record
 at a time (`_reencoded`, which fills `_extra` and drops exact repeats), and last the record-by-record
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
@@ -108,6 +110,7 @@ def _extra(record: dict[str, Any], known: frozenset[str]) -> str | None:
 
 _WS = re.compile(r"\s*")
 CHUNK_ROWS = 4096
+PARSE_BYTES = 4 << 20
 # One chunk is small; a single reader thread keeps Arrow from holding a block buffer per core.
 _READ = pj.ReadOptions(use_threads=False, block_size=8 << 20)
 
@@ -188,33 +191,58 @@ def _keys_unique(table: pa.Table, ep: catalog.Endpoint) -> bool:
     return pa.table(keys, names=names).group_by(names).aggregate([]).num_rows == table.num_rows
 
 
-def _one_parse(body: bytes, ep: catalog.Endpoint) -> pa.Table | None:
-    """The bronze table from a single Arrow parse of the body, or None when the body needs the slower
-    paths (anything unusual: they decide what it is and what to do with it)."""
-    if not body.isascii():
+def _read_records(elements: list[msgspec.Raw], ep: catalog.Endpoint) -> pa.StructArray | None:
+    """Some of the array's elements as rows, from one Arrow parse of `{"r": [<elements>]}`; None when
+    Arrow refuses them or one of them is null."""
+    wrapped = b"".join((b'{"r":[', b",".join(elements), b"]}"))
+    if not wrapped.isascii():
         try:
-            body.decode("utf-8")  # Python's decoder refuses bad UTF-8; Arrow must not accept it instead
+            wrapped.decode("utf-8")  # Python's decoder refuses bad UTF-8; Arrow must not accept it instead
         except UnicodeDecodeError:
             return None
-    read = pj.ReadOptions(use_threads=False, block_size=len(body) + 64)  # one block: one object
+    read = pj.ReadOptions(use_threads=False, block_size=len(wrapped) + 64)  # one block: one object
     try:
-        wrapped = pj.read_json(
-            io.BytesIO(b'{"r":' + body + b"}"), read_options=read, parse_options=_wrapped_options(ep.name)
+        table = pj.read_json(
+            pa.BufferReader(wrapped), read_options=read, parse_options=_wrapped_options(ep.name)
         )
     except pa.ArrowException:
         return None
-    if wrapped.num_rows != 1:
+    if table.num_rows != 1:
         return None
-    rows = wrapped.column(0).combine_chunks()
+    rows = table.column(0).combine_chunks()
     if rows.null_count:
         return None
     records = rows.flatten()
-    if records.null_count:  # a null where a record should be
+    return None if records.null_count else records  # a null where a record should be
+
+
+def _one_parse(body: bytes, ep: catalog.Endpoint) -> pa.Table | None:
+    """The bronze table from a single Arrow parse of the body, or None when the body needs the slower
+    paths (anything unusual: they decide what it is and what to do with it). msgspec finds where the
+    array's elements start and end without decoding them; Arrow parses about `PARSE_BYTES` of them at a
+    time, so what the parse holds at once is a few times that, not a few times the body."""
+    try:
+        elements = msgspec.json.decode(body, type=list[msgspec.Raw])
+    except msgspec.DecodeError:
         return None
     schema = bronze_schema(ep.name)
-    table = pa.Table.from_struct_array(records).append_column(
-        schema.field(catalog.EXTRA_COLUMN), pa.nulls(len(records), pa.string())
-    )
+    tables, start, size = [], 0, 0
+    for end, element in enumerate(elements, 1):
+        size += len(element)
+        if size >= PARSE_BYTES or end == len(elements):
+            records = _read_records(elements[start:end], ep)
+            if records is None:
+                return None
+            tables.append(pa.Table.from_struct_array(records))
+            start, size = end, 0
+    del elements
+    if not tables:  # an empty array: its (empty) columns come from Arrow too
+        records = _read_records([], ep)
+        if records is None:
+            return None
+        tables.append(pa.Table.from_struct_array(records))
+    table = pa.concat_tables(tables)
+    table = table.append_column(schema.field(catalog.EXTRA_COLUMN), pa.nulls(table.num_rows, pa.string()))
     if not table.schema.equals(schema) or not _keys_unique(table, ep):
         return None
     return table
