@@ -4,8 +4,8 @@ DuckDB's httpfs extension can't be downloaded here (and shouldn't be at run time
 so objects are reached through the `Lake`: a local lake is read in place, an S3 lake is copied to a
 scratch folder first. DuckDB then streams the Parquet files itself, spilling to the scratch folder, so a
 season of plays never has to fit in memory. Outputs are written to a scratch file by DuckDB and put into
-the lake in one atomic write, under a name that depends only on the table and partition: a rerun
-overwrites, it never adds.
+the lake from that file (never read into memory) in one atomic write, under a name that depends only on
+the table and partition: a rerun overwrites, it never adds.
 """
 
 from __future__ import annotations
@@ -141,10 +141,12 @@ class LakeSQL:
             except BaseException:
                 out.unlink()
                 raise
-        data = out.read_bytes()
-        out.unlink()
-        self.lake.put(key, data, "application/vnd.apache.parquet")
-        return {"rows": rows, "bytes": len(data)}
+        size = out.stat().st_size
+        try:  # from the file: a season's plays never sit in the task's memory as one bytes object
+            self.lake.put_file(key, out, "application/vnd.apache.parquet")
+        finally:
+            out.unlink()
+        return {"rows": rows, "bytes": size}
 
 
 def partitioning(keys: Iterable[str]) -> str:
