@@ -118,6 +118,18 @@ def test_a_gzip_answer_keeps_the_wires_bytes_for_raw():
     assert route.calls.last.request.headers["Accept-Encoding"] == "gzip"
 
 
+@pytest.mark.parametrize(
+    "wire",
+    [gzipped(b'[{"id": 1}]'), gzipped(b""), gzipped(b"[1,") + gzipped(b"2]"), gzipped(b"[1,") + gzipped(b"")],
+    ids=["one member", "empty", "two members", "an empty last member"],
+)
+@respx.mock
+def test_a_gzip_answer_decodes_to_the_whole_body_whatever_its_members(wire):
+    respx.get(URL).respond(200, content=wire, headers={"Content-Encoding": "gzip"})
+    response = run_get(client())
+    assert response.body == gzip.decompress(wire) and response.gzipped == wire
+
+
 @respx.mock
 def test_a_plain_answer_has_no_gzip_bytes():
     respx.get(URL).respond(200, content=b"[]")

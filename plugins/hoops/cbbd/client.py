@@ -144,12 +144,13 @@ class ApiResponse:
     url: str = ""
     gzipped: bytes | None = field(default=None, repr=False)  # the wire's gzip bytes, complete
     plain: bytes | None = field(default=None, repr=False)  # the body, when it came (or was kept) plain
+    one_member: bool = False  # `gzipped` is a single gzip member (what servers send): `body` is cheaper
 
     @property
     def body(self) -> bytes:
         if self.plain is not None:
             return self.plain
-        return gzip.decompress(self.gzipped or b"")
+        return gunzip(self.gzipped or b"", self.one_member)
 
     def __repr__(self) -> str:
         size = len(self.plain) if self.plain is not None else len(self.gzipped or b"")
@@ -169,10 +170,24 @@ class TruncatedBody(Exception):
 PIECE = 1 << 20
 
 
+def gunzip(wire: bytes, one_member: bool) -> bytes:
+    """The body of a complete gzip object. One member is decoded straight into a bytes object of the
+    length its trailer gives: `gzip.decompress` builds the body in pieces and joins them, holding it
+    about 2.5 times at once (memray, plays bench: 128 MB for a 51 MB day)."""
+    if one_member:
+        return zlib.decompress(wire, wbits=31, bufsize=max(1, int.from_bytes(wire[-4:], "little")))
+    return gzip.decompress(wire)
+
+
 def gzip_holds(wire: bytes, secret: bytes) -> bool:
     """Decompress all of `wire` a piece at a time, keeping none of it: checks every member's trailer (CRC
     and length), so a kept gzip object is known to be complete, and says whether `secret` occurs."""
-    found, tail, data = False, b"", wire
+    return _gzip_walk(wire, secret)[0]
+
+
+def _gzip_walk(wire: bytes, secret: bytes) -> tuple[bool, int]:
+    """`gzip_holds`, and how many members `wire` has."""
+    found, tail, data, members = False, b"", wire, 0
     keep = max(0, len(secret) - 1)
     try:
         while data:
@@ -188,10 +203,10 @@ def gzip_holds(wire: bytes, secret: bytes) -> bool:
                     break
             if not member.eof:
                 raise TruncatedBody("gzip body cut short (no trailer)")
-            data = member.unused_data
+            data, members = member.unused_data, members + 1
     except zlib.error as exc:
         raise TruncatedBody(f"gzip body does not decompress: {exc}") from exc
-    return found
+    return found, members
 
 
 def parse_remaining(headers: Mapping[str, str]) -> int | None:
@@ -358,7 +373,7 @@ class ApiClient:
                 try:
                     async with self._http.stream("GET", path, params=query) as response:
                         wire = b"".join([chunk async for chunk in response.aiter_raw()])
-                    plain, gzipped = self._decode(response, wire)
+                    plain, gzipped, one_member = self._decode(response, wire)
                 except TruncatedBody as exc:
                     status, body, reason, retry_after = None, None, "truncated", None
                     detail = str(exc)
@@ -383,6 +398,7 @@ class ApiClient:
                             url=self._redact(str(response.url)),
                             gzipped=gzipped,
                             plain=plain,
+                            one_member=one_member,
                         )
                     body = plain if plain is not None else gzip.decompress(gzipped or b"")
                     retry_after = self._classify(where, status, body, response.headers, attempt)
@@ -404,17 +420,19 @@ class ApiClient:
             log.warning("%s %s; retry %d/%d in %.2fs", where, detail, attempt, self.max_retries, wait)
             await self._sleep(wait)
 
-    def _decode(self, response: httpx.Response, wire: bytes) -> tuple[bytes | None, bytes | None]:
-        """(plain body, gzip bytes): exactly one is set. The wire's gzip bytes are kept when complete and
-        free of the key; a body holding the key is decoded and redacted (its wire bytes hold the key)."""
+    def _decode(self, response: httpx.Response, wire: bytes) -> tuple[bytes | None, bytes | None, bool]:
+        """(plain body, gzip bytes, one gzip member): one of the first two is set. The wire's gzip bytes
+        are kept when complete and free of the key; a body holding the key is decoded and redacted (its
+        wire bytes hold the key)."""
         encoding = response.headers.get("Content-Encoding", "").strip().lower()
         if encoding in ("", "identity"):
-            return _redact_bytes(wire, [self._api_key]), None
+            return _redact_bytes(wire, [self._api_key]), None, False
         if encoding != "gzip":
             raise TruncatedBody(f"unexpected Content-Encoding {encoding!r} (only gzip is asked for)")
-        if gzip_holds(wire, (self._api_key or "").encode()):
-            return _redact_bytes(gzip.decompress(wire), [self._api_key]), None
-        return None, wire
+        found, members = _gzip_walk(wire, (self._api_key or "").encode())
+        if found:
+            return _redact_bytes(gzip.decompress(wire), [self._api_key]), None, False
+        return None, wire, members == 1
 
     def _classify(
         self, where: str, status: int, body: bytes, headers: Mapping[str, str], attempt: int
