@@ -248,13 +248,21 @@ def _one_parse(body: bytes, ep: catalog.Endpoint) -> pa.Table | None:
     return table
 
 
+def _breaks_rules(table: pa.Table, ep: catalog.Endpoint) -> bool:
+    """Whether some row breaks the catalog's non-null rules, judged a parsed piece at a time: judging
+    the whole table combined each column's pieces into a copy first (memray: 14 MB for a 51 MB day)."""
+    return any(
+        catalog.null_violations(pa.Table.from_batches([piece]), ep.schema) for piece in table.to_batches()
+    )
+
+
 def convert(body: bytes, ep: catalog.Endpoint) -> Converted:
     """The body as a bronze table; exact repeats dropped. `table` is None when some record needs the
     careful path. Raises ValueError when the body is not a JSON array (or object) of records at all."""
     if ep.response_is_list:
         table = _one_parse(body, ep)
         if table is not None:
-            if catalog.null_violations(table, ep.schema):
+            if _breaks_rules(table, ep):
                 return Converted(None, table.num_rows, 0)
             return Converted(table, table.num_rows, 0)
     return _reencoded(body, ep)
@@ -299,7 +307,7 @@ def _reencoded(body: bytes, ep: catalog.Endpoint) -> Converted:
     if not fast:
         return Converted(None, served, 0)
     table = pa.concat_tables(chunks).select(schema.names) if chunks else schema.empty_table()
-    if catalog.null_violations(table, ep.schema):
+    if _breaks_rules(table, ep):
         return Converted(None, served, 0)
     return Converted(table, served, duplicates)
 
