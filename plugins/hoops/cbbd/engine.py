@@ -149,6 +149,7 @@ class Fetcher:
         queue = deque(self._expand(unique))
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(max(1, self.client.concurrency))]
         bronze.use_system_allocator()
+        bronze.hand_back_large_buffers()
         with ThreadPoolExecutor(1, thread_name_prefix="hoops-store") as self._storer:
             await asyncio.gather(*workers)
         self._log_progress(len(queue))
