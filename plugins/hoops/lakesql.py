@@ -117,6 +117,7 @@ class LakeSQL:
         params: list[Any] | None = None,
         order_by: str | None = None,
         check: Callable[[str], None] | None = None,
+        row_group_size: int = 122880,
     ) -> dict[str, int]:
         """Run `query` and store the result as one zstd Parquet object at `key`; returns rows and bytes.
 
@@ -125,12 +126,14 @@ class LakeSQL:
 
         `check(relation)` runs on the finished file before it is put in the lake (`relation` is a
         `read_parquet(...)` expression): a check that raises leaves the lake's previous object in place.
+
+        DuckDB holds a row group's rows in memory until it writes them: wide rows (plays) want fewer.
         """
         out = self.scratch / "out" / key  # the key's own folders, so the season comes back from the path
         out.parent.mkdir(parents=True, exist_ok=True)
         self.con.execute(
             f"COPY ({self._stored(query, key, params, order_by)}) TO {_quote(str(out))} "
-            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)",
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {int(row_group_size)})",
             params or [],
         )
         relation = f"read_parquet({_quote(str(out))}, {partitioning([key])})"

@@ -47,14 +47,24 @@ class SilverTable:
     explode: str | None = None
     """The bronze list column unnested to reach the table's grain: source rows are counted at that grain,
     so `duplicates_removed` compares like with like."""
+    split_by: str | None = None
+    """A bronze column, the first of the primary key, whose value ranges split a large build into parts
+    built one after another (see `_write_in_parts`)."""
 
 
 def _dim(name: str, source: str, *key: str, explode: str | None = None) -> SilverTable:
     return SilverTable(name, (source,), key, partitioned=False, explode=explode)
 
 
-def _fact(name: str, sources: str | tuple[str, ...], *key: str, explode: str | None = None) -> SilverTable:
-    return SilverTable(name, (sources,) if isinstance(sources, str) else sources, key, explode=explode)
+def _fact(
+    name: str,
+    sources: str | tuple[str, ...],
+    *key: str,
+    explode: str | None = None,
+    split_by: str | None = None,
+) -> SilverTable:
+    sources = (sources,) if isinstance(sources, str) else sources
+    return SilverTable(name, sources, key, explode=explode, split_by=split_by)
 
 
 TABLES: dict[str, SilverTable] = {
@@ -84,6 +94,7 @@ TABLES: dict[str, SilverTable] = {
             "fct_plays",
             ("plays_date", "plays_game", "plays_team", "plays_tournament", "plays_player"),
             "play_id",
+            split_by="id",
         ),
         _fact(
             "fct_substitutions",
@@ -162,14 +173,79 @@ def _partitions(table: SilverTable, sources: dict[str, dict[str, list[str]]], se
 
 
 def _source_views(
-    sql: LakeSQL, table: SilverTable, sources: dict[str, dict[str, list[str]]], season: str
+    sql: LakeSQL,
+    table: SilverTable,
+    sources: dict[str, dict[str, list[str]]],
+    season: str,
+    prefix: str = "bronze",
 ) -> int:
-    """Point each `bronze_{endpoint}` view at the season's objects; returns their rows (exploded if so)."""
+    """Point each `{prefix}_{endpoint}` view at the season's objects; returns their rows (exploded if so)."""
     rows = 0
     for ep, by_season in sources.items():
-        sql.view(f"bronze_{ep}", by_season.get(season, []), empty_sql=f"SELECT * FROM empty_{ep}")
-        rows += _source_rows(sql, f"bronze_{ep}", table.explode)
+        sql.view(f"{prefix}_{ep}", by_season.get(season, []), empty_sql=f"SELECT * FROM empty_{ep}")
+        rows += _source_rows(sql, f"{prefix}_{ep}", table.explode)
     return rows
+
+
+PART_ROWS = 250_000
+"""Source rows a part of a split build reads at most: a quarter million plays (~1 KB each as DuckDB holds
+them) sort within the default memory limit however many times bronze repeats them."""
+PART_ROW_GROUP = 30720
+"""Rows per row group of a split table's object: DuckDB buffers a whole row group before writing it, and
+122,880 plays held ~110 MB."""
+
+
+def _write_in_parts(
+    sql: LakeSQL, table: SilverTable, query: str, key: str, order_by: str, source_rows: int, check
+) -> dict[str, int]:
+    """Build the object in ranges of `table.split_by`, one at a time, and join the parts in range order.
+
+    A season of plays in one query needs hash tables and a sort as big as bronze: at DuckDB's memory limit
+    that spills, and with every play in bronze twice it ran out of memory. Every copy of a play has the
+    same id, so each range holds all of them and picks its winners alone; sorted ranges, joined in order,
+    are the sorted table. Each range is one scan of bronze that Parquet statistics mostly skip (ids
+    follow dates, as bronze objects do). One thread: two held twice the buffers for no memory gained.
+    """
+    column = _quote(table.split_by)
+    views = [f"whole_{ep}" for ep in table.sources]
+    count = -(-source_rows // PART_ROWS)
+    cuts: list = []
+    if count > 1:
+        ids = " UNION ALL ".join(f"SELECT {column} FROM {v}" for v in views)
+        found = sql.con.execute(
+            f"SELECT quantile_disc({column}, ?) FROM ({ids})", [[i / count for i in range(1, count)]]
+        ).fetchone()[0]
+        cuts = sorted({c for c in found if c is not None})
+    sql.con.execute("SET threads = 1")
+    folder = sql.scratch / "parts"
+    folder.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for i, (low, high) in enumerate(zip([None, *cuts], [*cuts, None], strict=True)):
+        where = " AND ".join(
+            [f"{column} > {low}"] * (low is not None) + [f"{column} <= {high}"] * (high is not None)
+        )
+        if not where:
+            where = "true"
+        elif low is None:  # rows without the column stay in the build, for the key check to refuse
+            where = f"{column} IS NULL OR {where}"
+        for ep, view in zip(table.sources, views, strict=True):
+            sql.con.execute(f"CREATE OR REPLACE VIEW bronze_{ep} AS SELECT * FROM {view} WHERE {where}")
+        part = folder / f"part-{i:04d}.parquet"
+        sql.con.execute(
+            f"COPY (SELECT * FROM ({query}) ORDER BY {order_by}) TO '{part}' "
+            f"(FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE {PART_ROW_GROUP})"
+        )
+        parts.append(f"'{part}'")
+    try:
+        return sql.write(
+            f"SELECT * FROM read_parquet([{', '.join(parts)}], hive_partitioning = false)",
+            key,
+            check=check,
+            row_group_size=PART_ROW_GROUP,
+        )
+    finally:
+        for part in folder.iterdir():
+            part.unlink()
 
 
 def build_table(lake: Lake, table: SilverTable, seasons: list[int] | None = None) -> dict[str, int]:
@@ -184,12 +260,18 @@ def build_table(lake: Lake, table: SilverTable, seasons: list[int] | None = None
         for ep in table.sources:
             sql.arrow_view(f"empty_{ep}", _empty_source(ep))
         for season, key in _partitions(table, sources, seasons):
-            source_rows = _source_views(sql, table, sources, season)
+            split = table.split_by is not None
+            source_rows = _source_views(sql, table, sources, season, "whole" if split else "bronze")
             if not source_rows:
                 continue
-            result = sql.write(
-                query, key, order_by=order_by, check=lambda relation: _check_primary_key(sql, table, relation)
-            )
+
+            def check(relation: str) -> None:
+                _check_primary_key(sql, table, relation)
+
+            if split:
+                result = _write_in_parts(sql, table, query, key, order_by, source_rows, check)
+            else:
+                result = sql.write(query, key, order_by=order_by, check=check)
             figures["rows"] += result["rows"]
             figures["bytes"] += result["bytes"]
             figures["objects"] += 1
