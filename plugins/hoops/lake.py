@@ -50,24 +50,17 @@ class LocalLake(Lake):
         return self.root / _check_key(key)
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> str:
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        except OSError as exc:
-            raise LakeError(f"cannot write {self.uri(key)}: {exc.strerror}") from exc
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return self.uri(key)
+        return self._write_atomically(key, lambda fh: fh.write(data))
 
     def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> str:
+        def copy(fh) -> None:
+            with open(path, "rb") as src:
+                shutil.copyfileobj(src, fh, 1 << 20)
+
+        return self._write_atomically(key, copy)
+
+    def _write_atomically(self, key: str, write) -> str:
+        """A temporary file beside the object, synced, then renamed: readers never see half an object."""
         target = self._path(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -75,8 +68,8 @@ class LocalLake(Lake):
         except OSError as exc:
             raise LakeError(f"cannot write {self.uri(key)}: {exc.strerror}") from exc
         try:
-            with os.fdopen(fd, "wb") as fh, open(path, "rb") as src:
-                shutil.copyfileobj(src, fh, 1 << 20)
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
