@@ -129,14 +129,15 @@ def test_a_worker_killed_mid_fetch_is_retried_within_a_minute_with_the_rows_and_
 
 
 def _running_fetch(stack, dag_id: str, run_id: str, season: int, timeout_s: float = 600) -> dict | None:
-    """A fetch task instance that runs (with a pid) and has answered calls already, once there is one."""
+    """The plays_date fetch (pass 2, one call per game day) once it runs and has answered a few calls:
+    far from its end, so the kill lands mid-work (pass 1 is a few calls and can end before the kill)."""
     deadline = time.monotonic() + timeout_s
+    sql = "SELECT count(*) FROM cbbd_checkpoints WHERE season = %s AND endpoint = 'plays_date'"
     while time.monotonic() < deadline:
         for ti in stack.api.task_instances(dag_id, run_id):
-            if ti["task_id"].startswith("fetch_") and ti["state"] == "running" and ti.get("pid"):
-                done = stack.query("SELECT count(*) FROM cbbd_checkpoints WHERE season = %s", season)[0][0]
-                if done >= 5 and psutil.pid_exists(ti["pid"]):
-                    return ti
+            running = ti["task_id"] == "fetch_pass2" and ti["state"] == "running" and ti.get("pid")
+            if running and stack.query(sql, season)[0][0] >= 3 and psutil.pid_exists(ti["pid"]):
+                return ti
         if stack.api.get(f"/dags/{dag_id}/dagRuns/{run_id}")["state"] in ("success", "failed"):
             return None  # it ended without a fetch task worth killing
         time.sleep(0.2)
