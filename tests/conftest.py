@@ -160,3 +160,21 @@ def bronze_lake(cbbd_season_bronze, lake_root) -> Path:
     """`lake_root` holding a copy of the small 2024 season's raw and bronze objects."""
     shutil.copytree(cbbd_season_bronze, lake_root)
     return lake_root
+
+
+@pytest.fixture
+def moto_atomic_updates(monkeypatch):
+    """DynamoDB applies each update to an item atomically; moto applies them without a lock and, on a busy
+    machine, loses concurrent ADDs by itself (2 of 100 in the counter test, 1 of 243 in a moto backfill).
+    Serialised like the real service, only a read-then-write in our client could lose a call."""
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock, update = threading.Lock(), DynamoDBBackend.update_item
+
+    def atomic_update(self, *args, **kwargs):
+        with lock:
+            return update(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "update_item", atomic_update)

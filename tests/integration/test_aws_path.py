@@ -34,7 +34,7 @@ def cbbd_server():
 
 
 @pytest.fixture
-def aws(monkeypatch, warehouse_dsn, cbbd_server, tmp_path):
+def aws(monkeypatch, warehouse_dsn, cbbd_server, tmp_path, moto_atomic_updates):
     """moto S3/DynamoDB/Glue/Athena with what Terraform would have made (the bucket is an input)."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",

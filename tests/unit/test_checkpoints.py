@@ -33,7 +33,7 @@ def aws_env(monkeypatch):
 
 
 @pytest.fixture
-def dynamo(aws_env):
+def dynamo(aws_env, moto_atomic_updates):
     import boto3
     from moto import mock_aws
 
@@ -191,24 +191,10 @@ def test_calls_are_counted_per_attempt_and_the_newest_remaining_is_kept(store):
     assert store.done_keys() == set() and store.last_reads() == {}  # counters are not checkpoints
 
 
-def test_concurrent_attempts_never_lose_a_call(store, monkeypatch):
+def test_concurrent_attempts_never_lose_a_call(store):
     """Four writers add 25 calls each to the same attempt: the atomic increment keeps all 100."""
-    import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    if isinstance(store, DynamoCheckpoints):
-        # DynamoDB applies each update to an item atomically; moto applies them without a lock, so on a
-        # busy machine it lost updates by itself. Serialised like the real service, only a read-then-write
-        # in our client could lose a call.
-        from moto.dynamodb.models import DynamoDBBackend
-
-        lock, update = threading.Lock(), DynamoDBBackend.update_item
-
-        def atomic_update(self, *args, **kwargs):
-            with lock:
-                return update(self, *args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, "update_item", atomic_update)
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda i: store.count_call("run", "same", i, dt.date(2024, 1, 15)), range(100)))
     assert store.run_calls("run") == {"same": 100}
