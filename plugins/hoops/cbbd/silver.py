@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from hoops import paths
 from hoops.cbbd.bronze import bronze_schema
@@ -187,35 +188,72 @@ def _source_views(
     return rows
 
 
-PART_ROWS = 250_000
-"""Source rows a part of a split build reads at most: a quarter million plays (~1 KB each as DuckDB holds
-them) sort within the default memory limit however many times bronze repeats them."""
+PART_ROWS = 50_000
+"""Source rows a part of a split build reads at most. A season of plays (2.2M bronze rows) in parts of
+250k/100k/50k peaked at 317/207/198 MB over the process, in the same wall time: memory follows the part
+until the fixed costs (a part's scans and writer) dominate."""
 PART_ROW_GROUP = 30720
 """Rows per row group of a split table's object: DuckDB buffers a whole row group before writing it, and
 122,880 plays held ~110 MB."""
 
 
+def _column_ranges(sql: LakeSQL, keys: list[str], column: str) -> list[tuple[str, object, object]]:
+    """(key, min, max) of `column` in each object, from its Parquet footer; (key, None, None) when the
+    footer can't bound it (no statistics, or NULLs in the column)."""
+    found = []
+    for key, path in zip(keys, sql.local_paths(keys), strict=True):
+        meta = pq.read_metadata(path)
+        names = [meta.schema.column(i).path for i in range(meta.num_columns)]
+        low = high = None
+        if column in names:
+            stats = [
+                meta.row_group(g).column(names.index(column)).statistics for g in range(meta.num_row_groups)
+            ]
+            if stats and all(s is not None and s.has_min_max and not s.null_count for s in stats):
+                low, high = min(s.min for s in stats), max(s.max for s in stats)
+        found.append((key, low, high))
+    return found
+
+
+def _overlapping(ranges: list[tuple[str, object, object]], low, high) -> list[str]:
+    """Keys of the objects that may hold values in (low, high]: None bounds are open."""
+    return [
+        key
+        for key, first, last in ranges
+        if first is None or ((low is None or last > low) and (high is None or first <= high))
+    ]
+
+
 def _write_in_parts(
-    sql: LakeSQL, table: SilverTable, query: str, key: str, order_by: str, source_rows: int, check
+    sql: LakeSQL,
+    table: SilverTable,
+    keys: dict[str, list[str]],
+    query: str,
+    key: str,
+    order_by: str,
+    source_rows: int,
+    check,
 ) -> dict[str, int]:
     """Build the object in ranges of `table.split_by`, one at a time, and join the parts in range order.
 
     A season of plays in one query needs hash tables and a sort as big as bronze: at DuckDB's memory limit
     that spills, and with every play in bronze twice it ran out of memory. Every copy of a play has the
     same id, so each range holds all of them and picks its winners alone; sorted ranges, joined in order,
-    are the sorted table. Each range is one scan of bronze that Parquet statistics mostly skip (ids
-    follow dates, as bronze objects do). One thread: two held twice the buffers for no memory gained.
+    are the sorted table. Each range reads only the objects whose footer says they may hold it (ids
+    follow dates, as bronze objects do), so a part binds and scans a few files, not the season's.
+    The primary key is checked part by part: ranges share no key, and a season-wide check held a hash
+    table of every play id (the build's peak). One thread: two held twice the buffers for no memory gained.
     """
     column = _quote(table.split_by)
-    views = [f"whole_{ep}" for ep in table.sources]
     count = -(-source_rows // PART_ROWS)
     cuts: list = []
     if count > 1:
-        ids = " UNION ALL ".join(f"SELECT {column} FROM {v}" for v in views)
+        ids = " UNION ALL ".join(f"SELECT {column} FROM whole_{ep}" for ep in table.sources)
         found = sql.con.execute(
             f"SELECT quantile_disc({column}, ?) FROM ({ids})", [[i / count for i in range(1, count)]]
         ).fetchone()[0]
         cuts = sorted({c for c in found if c is not None})
+    ranges = {ep: _column_ranges(sql, keys[ep], table.split_by) for ep in table.sources}
     sql.con.execute("SET threads = 1")
     folder = sql.scratch / "parts"
     folder.mkdir(parents=True, exist_ok=True)
@@ -228,19 +266,20 @@ def _write_in_parts(
             where = "true"
         elif low is None:  # rows without the column stay in the build, for the key check to refuse
             where = f"{column} IS NULL OR {where}"
-        for ep, view in zip(table.sources, views, strict=True):
-            sql.con.execute(f"CREATE OR REPLACE VIEW bronze_{ep} AS SELECT * FROM {view} WHERE {where}")
+        for ep in table.sources:
+            sql.view(f"part_{ep}", _overlapping(ranges[ep], low, high), empty_sql=f"SELECT * FROM empty_{ep}")
+            sql.con.execute(f"CREATE OR REPLACE VIEW bronze_{ep} AS SELECT * FROM part_{ep} WHERE {where}")
         part = folder / f"part-{i:04d}.parquet"
         sql.con.execute(
             f"COPY (SELECT * FROM ({query}) ORDER BY {order_by}) TO '{part}' "
             f"(FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE {PART_ROW_GROUP})"
         )
         parts.append(f"'{part}'")
+        check(f"read_parquet('{part}', hive_partitioning = false)")
     try:
         return sql.write(
             f"SELECT * FROM read_parquet([{', '.join(parts)}], hive_partitioning = false)",
             key,
-            check=check,
             row_group_size=PART_ROW_GROUP,
         )
     finally:
@@ -269,7 +308,8 @@ def build_table(lake: Lake, table: SilverTable, seasons: list[int] | None = None
                 _check_primary_key(sql, table, relation)
 
             if split:
-                result = _write_in_parts(sql, table, query, key, order_by, source_rows, check)
+                keys = {ep: by_season.get(season, []) for ep, by_season in sources.items()}
+                result = _write_in_parts(sql, table, keys, query, key, order_by, source_rows, check)
             else:
                 result = sql.write(query, key, order_by=order_by, check=check)
             figures["rows"] += result["rows"]
