@@ -49,8 +49,9 @@ class SilverTable:
     """The bronze list column unnested to reach the table's grain: source rows are counted at that grain,
     so `duplicates_removed` compares like with like."""
     split_by: str | None = None
-    """A bronze column, the first of the primary key, whose value ranges split a large build into parts
-    built one after another (see `_write_in_parts`)."""
+    """A bronze integer column, the first of the primary key, whose value ranges split a large build into
+    parts built one after another (see `_write_in_parts`); source rows are then counted from footers, so
+    a split table has no `explode`."""
 
 
 def _dim(name: str, source: str, *key: str, explode: str | None = None) -> SilverTable:
@@ -105,7 +106,7 @@ TABLES: dict[str, SilverTable] = {
             "sub_in_period",
             "sub_in_seconds_remaining",
         ),
-        _fact("fct_lineups", "lineups_team", "team_id", "id_hash"),
+        _fact("fct_lineups", "lineups_team", "team_id", "id_hash", split_by="teamId"),
         _fact("fct_rankings", "rankings", "season_type", "week", "poll_type", "team_id"),
         _fact("fct_ratings_adjusted", "ratings_adjusted", "team_id", "asof"),
         _fact("fct_ratings_srs", "ratings_srs", "team_id", "asof"),
@@ -188,53 +189,97 @@ def _source_views(
     return rows
 
 
-PART_ROWS = 50_000
-"""Source rows a part of a split build reads at most. A season of plays (2.2M bronze rows) in parts of
-250k/100k/50k peaked at 317/207/198 MB over the process, in the same wall time: memory follows the part
-until the fixed costs (a part's scans and writer) dominate."""
+PART_BYTES = 6_000_000
+"""Bronze a part of a split build reads at most, in Parquet's uncompressed bytes (about 50k plays or 27k
+lineups): DuckDB holds a part at ~16 times that while it picks winners and sorts. Bytes, not rows, so a
+wide table gets parts as light as a narrow one. A season of plays in parts of 250k/100k/50k/20k rows
+peaked at 317/207/186/161 MB over the process, in about the same wall time."""
 PART_ROW_GROUP = 30720
 """Rows per row group of a split table's object: DuckDB buffers a whole row group before writing it, and
 122,880 plays held ~110 MB."""
 
 
-def _column_ranges(sql: LakeSQL, keys: list[str], column: str) -> list[tuple[str, object, object]]:
-    """(key, min, max) of `column` in each object, from its Parquet footer; (key, None, None) when the
-    footer can't bound it (no statistics, or NULLs in the column)."""
-    found = []
+@dataclass(frozen=True)
+class _Footer:
+    """What an object's Parquet footer says about a split build's column: rows, uncompressed bytes, and
+    the range the values fall in (None when the footer can't bound it: no statistics, NULLs, or no such
+    column)."""
+
+    key: str
+    rows: int
+    bytes: int
+    low: object = None
+    high: object = None
+
+
+def _footers(sql: LakeSQL, keys: list[str], column: str) -> list[_Footer]:
+    """Each object's `_Footer`, read with pyarrow: a DuckDB view over a season of wide files with
+    `union_by_name` bound every footer and held ~90 MB (lineups), and reading the column itself for
+    exact cuts held ~85 MB of pyarrow's pool for plays."""
+    footers = []
     for key, path in zip(keys, sql.local_paths(keys), strict=True):
         meta = pq.read_metadata(path)
         names = [meta.schema.column(i).path for i in range(meta.num_columns)]
-        low = high = None
+        stats = []
         if column in names:
-            stats = [
-                meta.row_group(g).column(names.index(column)).statistics for g in range(meta.num_row_groups)
-            ]
-            if stats and all(s is not None and s.has_min_max and not s.null_count for s in stats):
-                low, high = min(s.min for s in stats), max(s.max for s in stats)
-        found.append((key, low, high))
-    return found
+            index = names.index(column)
+            stats = [meta.row_group(g).column(index).statistics for g in range(meta.num_row_groups)]
+        size = sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
+        if stats and all(s is not None and s.has_min_max and not s.null_count for s in stats):
+            low, high = min(s.min for s in stats), max(s.max for s in stats)
+            footers.append(_Footer(key, meta.num_rows, size, low, high))
+        else:
+            footers.append(_Footer(key, meta.num_rows, size))
+    return footers
 
 
-def _overlapping(ranges: list[tuple[str, object, object]], low, high) -> list[str]:
+def _cuts(footers: list[_Footer], parts: int) -> list[int]:
+    """Values splitting the bounded objects' bytes into about `parts` equal ranges, estimated from the
+    footers alone (each object's bytes spread evenly over its range); objects without bounds are read by
+    every part and don't count."""
+    bounded = [f for f in footers if f.low is not None]
+    total = sum(f.bytes for f in bounded)
+    if parts < 2 or not total:
+        return []
+
+    def at_most(x: int) -> float:
+        return sum(
+            f.bytes if x >= f.high else f.bytes * (x - f.low + 1) / (f.high - f.low + 1)
+            for f in bounded
+            if x >= f.low
+        )
+
+    cuts = set()
+    for i in range(1, parts):
+        low, high = min(f.low for f in bounded), max(f.high for f in bounded)
+        while low < high:  # the smallest value with at least i/parts of the bytes at or under it
+            middle = (low + high) // 2
+            low, high = (middle + 1, high) if at_most(middle) < total * i / parts else (low, middle)
+        cuts.add(low)
+    return sorted(cuts)
+
+
+def _overlapping(footers: list[_Footer], low, high) -> list[str]:
     """Keys of the objects that may hold values in (low, high]: None bounds are open."""
     return [
-        key
-        for key, first, last in ranges
-        if first is None or ((low is None or last > low) and (high is None or first <= high))
+        f.key
+        for f in footers
+        if f.low is None or ((low is None or f.high > low) and (high is None or f.low <= high))
     ]
 
 
 def _write_in_parts(
     sql: LakeSQL,
     table: SilverTable,
-    keys: dict[str, list[str]],
+    footers: dict[str, list[_Footer]],
+    cuts: list,
     query: str,
     key: str,
     order_by: str,
-    source_rows: int,
     check,
 ) -> dict[str, int]:
-    """Build the object in ranges of `table.split_by`, one at a time, and join the parts in range order.
+    """Build the object in ranges of `table.split_by` between `cuts`, one at a time, and join the parts in
+    range order.
 
     A season of plays in one query needs hash tables and a sort as big as bronze: at DuckDB's memory limit
     that spills, and with every play in bronze twice it ran out of memory. Every copy of a play has the
@@ -245,15 +290,6 @@ def _write_in_parts(
     table of every play id (the build's peak). One thread: two held twice the buffers for no memory gained.
     """
     column = _quote(table.split_by)
-    count = -(-source_rows // PART_ROWS)
-    cuts: list = []
-    if count > 1:
-        ids = " UNION ALL ".join(f"SELECT {column} FROM whole_{ep}" for ep in table.sources)
-        found = sql.con.execute(
-            f"SELECT quantile_disc({column}, ?) FROM ({ids})", [[i / count for i in range(1, count)]]
-        ).fetchone()[0]
-        cuts = sorted({c for c in found if c is not None})
-    ranges = {ep: _column_ranges(sql, keys[ep], table.split_by) for ep in table.sources}
     sql.con.execute("SET threads = 1")
     folder = sql.scratch / "parts"
     folder.mkdir(parents=True, exist_ok=True)
@@ -267,7 +303,9 @@ def _write_in_parts(
         elif low is None:  # rows without the column stay in the build, for the key check to refuse
             where = f"{column} IS NULL OR {where}"
         for ep in table.sources:
-            sql.view(f"part_{ep}", _overlapping(ranges[ep], low, high), empty_sql=f"SELECT * FROM empty_{ep}")
+            sql.view(
+                f"part_{ep}", _overlapping(footers[ep], low, high), empty_sql=f"SELECT * FROM empty_{ep}"
+            )
             sql.con.execute(f"CREATE OR REPLACE VIEW bronze_{ep} AS SELECT * FROM part_{ep} WHERE {where}")
         part = folder / f"part-{i:04d}.parquet"
         sql.con.execute(
@@ -299,19 +337,25 @@ def build_table(lake: Lake, table: SilverTable, seasons: list[int] | None = None
         for ep in table.sources:
             sql.arrow_view(f"empty_{ep}", _empty_source(ep))
         for season, key in _partitions(table, sources, seasons):
-            split = table.split_by is not None
-            source_rows = _source_views(sql, table, sources, season, "whole" if split else "bronze")
-            if not source_rows:
-                continue
 
             def check(relation: str) -> None:
                 _check_primary_key(sql, table, relation)
 
-            if split:
-                keys = {ep: by_season.get(season, []) for ep, by_season in sources.items()}
-                result = _write_in_parts(sql, table, keys, query, key, order_by, source_rows, check)
+            if table.split_by is None:
+                source_rows = _source_views(sql, table, sources, season)
+                if source_rows:
+                    result = sql.write(query, key, order_by=order_by, check=check)
             else:
-                result = sql.write(query, key, order_by=order_by, check=check)
+                footers = {
+                    ep: _footers(sql, by.get(season, []), table.split_by) for ep, by in sources.items()
+                }
+                source_rows = sum(f.rows for found in footers.values() for f in found)
+                if source_rows:
+                    found = [f for by_source in footers.values() for f in by_source]
+                    cuts = _cuts(found, -(-sum(f.bytes for f in found) // PART_BYTES))
+                    result = _write_in_parts(sql, table, footers, cuts, query, key, order_by, check)
+            if not source_rows:
+                continue
             figures["rows"] += result["rows"]
             figures["bytes"] += result["bytes"]
             figures["objects"] += 1
