@@ -110,7 +110,7 @@ def _per_task(log: Path, samples: list[tuple[float, float, float]]) -> dict[str,
     return tasks
 
 
-def _warm(base_url: str, season: int, today: dt.date) -> set[tuple[str, str]]:
+def _warm(base_url: str, conf: dict, today: dt.date) -> set[tuple[str, str]]:
     """Plan both passes the way the DAG will (pass 2 from the season's teams and games, read from the
     replay's answers as the planner reads them from bronze) and have the replay render every answer."""
     import httpx
@@ -119,7 +119,8 @@ def _warm(base_url: str, season: int, today: dt.date) -> set[tuple[str, str]]:
     from hoops.cbbd import pipeline, planner
     from hoops.cbbd.plan import SeasonContext
 
-    spec = pipeline.validate_params({"seasons": [season]}, kind="backfill", logical_date=today, today=today)
+    spec = pipeline.validate_params(conf, kind="backfill", logical_date=today, today=today)
+    season = conf["seasons"][0]
     first = pipeline.preview(spec)
     asked = [r for r in first.requests if r.season == season]
     _prerender(base_url, [r.path_and_query() for r in first.requests])
@@ -199,6 +200,12 @@ def main() -> None:
     parser.add_argument("--season", type=int, default=2024)
     parser.add_argument("--plays-per-game", type=int)
     parser.add_argument(
+        "--max-calls",
+        type=int,
+        help="the trigger's call budget (default: the backfill's own, which leaves the per-team lineups and "
+        "substitutions, 724 calls, to the next month)",
+    )
+    parser.add_argument(
         "--no-isolated", action="store_true", help="skip the reruns of silver and gold in their own processes"
     )
     args = parser.parse_args()
@@ -224,7 +231,8 @@ def main() -> None:
         )
         local.migrate_metadata(env)
         warm_started = time.perf_counter()
-        warmed = _warm(server.base_url, args.season, settings.today())
+        conf = {"seasons": [args.season]} | ({"max_calls": args.max_calls} if args.max_calls else {})
+        warmed = _warm(server.base_url, conf, settings.today())
         warm_s = time.perf_counter() - warm_started
         cmd = [
             str(Path(sys.executable).with_name("airflow")),
@@ -233,7 +241,7 @@ def main() -> None:
             "cbbd_backfill",
             logical_date,
             "-c",
-            json.dumps({"seasons": [args.season]}),
+            json.dumps(conf),
         ]
         started = time.perf_counter()
         with open(work / "airflow.log", "wb") as log:
@@ -263,6 +271,7 @@ def main() -> None:
         json.dumps(
             {
                 "scenario": f"cbbd_backfill season {args.season}, scale {args.scale}, airflow dags test",
+                "max_calls": args.max_calls,
                 "dag_exit_code": os.waitstatus_to_exitcode(status),
                 "airflow_log": str(work / "airflow.log"),
                 "status": found.get("status"),
@@ -271,6 +280,8 @@ def main() -> None:
                 "wall_s": round(wall, 1),
                 "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
                 "calls": found.get("calls_used"),
+                "calls_deferred": found.get("calls_deferred"),
+                "budget": found.get("budget", {}).get("why"),
                 "rows_bronze": fetch.get("rows_bronze"),
                 "fetch_s": durations.get("fetch"),
                 "bronze_rows_per_s": _rate(fetch.get("rows_bronze", 0), durations.get("fetch")),
