@@ -88,6 +88,7 @@ class ReplayServer:
             self._sources = [BartTorvikSource(self.samples_dir, self.today), self.cbbd]
         self._log: list[RequestRecord] = []
         self._log_lock = threading.Lock()
+        self._log_generation = 0  # bumped by clear_requests: answers to older requests are not logged
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._httpd = _HTTPServer((host, port), _Handler)
@@ -168,8 +169,11 @@ class ReplayServer:
             return list(self._log)
 
     def clear_requests(self) -> None:
+        """Forget the requests received so far, including those still being answered (a "slow" fault's
+        handler logs when it is done, maybe seconds later, in the next test: it was a request of this one)."""
         with self._log_lock:
             self._log.clear()
+            self._log_generation += 1
 
     # -- request handling --------------------------------------------------------------------------
 
@@ -185,11 +189,14 @@ class ReplayServer:
         parts = urlsplit(raw_path)
         if parts.path.startswith(CONTROL_PREFIX):
             return self._control(method, parts.path, body)
+        with self._log_lock:
+            generation = self._log_generation
         response = self._serve_source(
             method, raw_path, parts.path, dict(parse_qsl(parts.query)), headers or {}
         )
         with self._log_lock:
-            self._log.append(RequestRecord(method, raw_path, response.status, user_agent))
+            if generation == self._log_generation:
+                self._log.append(RequestRecord(method, raw_path, response.status, user_agent))
         return response
 
     def _serve_source(

@@ -270,6 +270,32 @@ def test_request_log_records_user_agents(client: httpx.Client, server: ReplaySer
     assert server.requests == []
 
 
+def test_a_request_answered_after_clear_requests_is_not_logged(server: ReplayServer, monkeypatch) -> None:
+    """A request still being answered when the log is cleared (a "slow" fault outliving its test) belongs
+    to the log that was cleared: it once showed up in the next test as a request nobody there made."""
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+    serve = server._serve_source
+
+    def held(*args):
+        entered.set()
+        release.wait()
+        return serve(*args)
+
+    monkeypatch.setattr(server, "_serve_source", held)
+    earlier = threading.Thread(
+        target=server.dispatch, args=("GET", "/2021_team_results.json", b"", "earlier")
+    )
+    earlier.start()
+    entered.wait()
+    server.clear_requests()
+    release.set()
+    earlier.join()
+    server.dispatch("GET", "/2021_team_results.json", b"", "later")
+    assert server.requests == [("GET", "/2021_team_results.json", 200, "later")]
+
+
 @needs_samples
 def test_a_generated_day_next_to_a_real_file_has_no_jump_and_says_synthetic(client: httpx.Client) -> None:
     """The demo's 2020-03-11 file is generated, 2020-03-12 is real: the generated day passes through the
