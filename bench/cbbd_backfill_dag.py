@@ -86,7 +86,8 @@ class ProcessSampler:
 
 def _per_task(log: Path, samples: list[tuple[float, float, float]]) -> dict[str, dict]:
     """Per task id (mapped instances together): instances, wall seconds, CPU seconds and peak RSS of the
-    `dags test` process while it ran, from the log's start/end lines and the samples."""
+    `dags test` process while it ran, from the log's start/end lines and the samples (for a task shorter
+    than the 0.2 s sampling period, the larger of the samples either side of it)."""
     intervals: list[tuple[str, float, float]] = []
     started: dict[str, float] = {}
     for line in log.read_text(errors="replace").splitlines():
@@ -109,7 +110,9 @@ def _per_task(log: Path, samples: list[tuple[float, float, float]]) -> dict[str,
         entry["wall_s"] = round(entry["wall_s"] + end - begin, 1)
         if first and last:
             entry["cpu_s"] = round(entry["cpu_s"] + last[2] - first[2], 1)
-        entry["peak_rss_mb"] = round(max([entry["peak_rss_mb"], *(s[1] for s in inside)]), 1)
+        after = [s for s in samples if s[0] > end][:1]
+        around = inside or [*before[-1:], *after]  # a task shorter than the sampling period: its neighbours
+        entry["peak_rss_mb"] = round(max([entry["peak_rss_mb"], *(s[1] for s in around)]), 1)
     return tasks
 
 
