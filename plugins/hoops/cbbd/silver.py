@@ -175,17 +175,13 @@ def _partitions(table: SilverTable, sources: dict[str, dict[str, list[str]]], se
 
 
 def _source_views(
-    sql: LakeSQL,
-    table: SilverTable,
-    sources: dict[str, dict[str, list[str]]],
-    season: str,
-    prefix: str = "bronze",
+    sql: LakeSQL, table: SilverTable, sources: dict[str, dict[str, list[str]]], season: str
 ) -> int:
-    """Point each `{prefix}_{endpoint}` view at the season's objects; returns their rows (exploded if so)."""
+    """Point each `bronze_{endpoint}` view at the season's objects; returns their rows (exploded if so)."""
     rows = 0
     for ep, by_season in sources.items():
-        sql.view(f"{prefix}_{ep}", by_season.get(season, []), empty_sql=f"SELECT * FROM empty_{ep}")
-        rows += _source_rows(sql, f"{prefix}_{ep}", table.explode)
+        sql.view(f"bronze_{ep}", by_season.get(season, []), empty_sql=f"SELECT * FROM empty_{ep}")
+        rows += _source_rows(sql, f"bronze_{ep}", table.explode)
     return rows
 
 
@@ -343,18 +339,20 @@ def build_table(lake: Lake, table: SilverTable, seasons: list[int] | None = None
 
             if table.split_by is None:
                 source_rows = _source_views(sql, table, sources, season)
-                if source_rows:
-                    result = sql.write(query, key, order_by=order_by, check=check)
+                result = sql.write(query, key, order_by=order_by, check=check) if source_rows else None
             else:
                 footers = {
                     ep: _footers(sql, by.get(season, []), table.split_by) for ep, by in sources.items()
                 }
-                source_rows = sum(f.rows for found in footers.values() for f in found)
-                if source_rows:
-                    found = [f for by_source in footers.values() for f in by_source]
-                    cuts = _cuts(found, -(-sum(f.bytes for f in found) // PART_BYTES))
-                    result = _write_in_parts(sql, table, footers, cuts, query, key, order_by, check)
-            if not source_rows:
+                found = [f for by_source in footers.values() for f in by_source]
+                source_rows = sum(f.rows for f in found)
+                cuts = _cuts(found, -(-sum(f.bytes for f in found) // PART_BYTES))
+                result = (
+                    _write_in_parts(sql, table, footers, cuts, query, key, order_by, check)
+                    if source_rows
+                    else None
+                )
+            if result is None:
                 continue
             figures["rows"] += result["rows"]
             figures["bytes"] += result["bytes"]
