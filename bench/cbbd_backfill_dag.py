@@ -7,6 +7,7 @@ plays) with every answer the run will ask for rendered and gzipped before the cl
 plans both passes the way the DAG will), so the figures are the pipeline's. Airflow runs `dags test` on
 the embedded PostgreSQL in a scratch state folder:
     python bench/cbbd_backfill_dag.py [--scale 1.0] [--season 2024] [--max-calls 2000] [--no-isolated]
+        [--keep-state]
 
 By default the run may make every call the season plans (1,010 at scale 1), so all endpoints are fetched
 and built; `--max-calls 0` keeps the backfill's default budget, as a first run on the free tier would.
@@ -23,6 +24,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -216,6 +218,11 @@ def main() -> None:
     parser.add_argument(
         "--no-isolated", action="store_true", help="skip the reruns of silver and gold in their own processes"
     )
+    parser.add_argument(
+        "--keep-state",
+        action="store_true",
+        help="keep the run's lake and databases (~370 MB) beside its logs, to profile a task again",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="hoops-bench-dag-"))
@@ -309,6 +316,8 @@ def main() -> None:
         )
     )
     profile.stop_postgres()
+    if not args.keep_state:
+        shutil.rmtree(work / "state", ignore_errors=True)
 
 
 if __name__ == "__main__":
