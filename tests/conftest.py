@@ -25,6 +25,14 @@ os.environ.update(
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow.db'}",
     }
 )
+
+
+def pytest_unconfigure(config) -> None:
+    """Remove this process's throwaway Airflow home: each pytest process (xdist's workers too) made one,
+    and every run left them in the temp folder."""
+    shutil.rmtree(_HOME, ignore_errors=True)
+
+
 # Nothing of the developer's shell (a deployment's settings, a real CBBD key) reaches a test: each test
 # names its warehouse and lake through the fixtures below, as the dev kit's local profile does.
 for var in (
