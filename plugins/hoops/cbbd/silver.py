@@ -245,9 +245,9 @@ def _cuts(footers: list[_Footer], parts: int) -> list[int]:
             if x >= f.low
         )
 
-    cuts = set()
+    cuts, first, last = set(), min(f.low for f in bounded), max(f.high for f in bounded)
     for i in range(1, parts):
-        low, high = min(f.low for f in bounded), max(f.high for f in bounded)
+        low, high = first, last
         while low < high:  # the smallest value with at least i/parts of the bytes at or under it
             middle = (low + high) // 2
             low, high = (middle + 1, high) if at_most(middle) < total * i / parts else (low, middle)
@@ -268,14 +268,13 @@ def _write_in_parts(
     sql: LakeSQL,
     table: SilverTable,
     footers: dict[str, list[_Footer]],
-    cuts: list,
     query: str,
     key: str,
     order_by: str,
     check,
 ) -> dict[str, int]:
-    """Build the object in ranges of `table.split_by` between `cuts`, one at a time, and join the parts in
-    range order.
+    """Build the object in ranges of `table.split_by` (cut so each reads about `PART_BYTES` of bronze), one
+    at a time, and join the parts in range order.
 
     A season of plays in one query needs hash tables and a sort as big as bronze: at DuckDB's memory limit
     that spills, and with every play in bronze twice it ran out of memory. Every copy of a play has the
@@ -286,6 +285,8 @@ def _write_in_parts(
     table of every play id (the build's peak). One thread: two held twice the buffers for no memory gained.
     """
     column = _quote(table.split_by)
+    found = [f for by_source in footers.values() for f in by_source]
+    cuts = _cuts(found, -(-sum(f.bytes for f in found) // PART_BYTES))
     sql.con.execute("SET threads = 1")
     folder = sql.scratch / "parts"
     folder.mkdir(parents=True, exist_ok=True)
@@ -344,13 +345,9 @@ def build_table(lake: Lake, table: SilverTable, seasons: list[int] | None = None
                 footers = {
                     ep: _footers(sql, by.get(season, []), table.split_by) for ep, by in sources.items()
                 }
-                found = [f for by_source in footers.values() for f in by_source]
-                source_rows = sum(f.rows for f in found)
-                cuts = _cuts(found, -(-sum(f.bytes for f in found) // PART_BYTES))
+                source_rows = sum(f.rows for by_source in footers.values() for f in by_source)
                 result = (
-                    _write_in_parts(sql, table, footers, cuts, query, key, order_by, check)
-                    if source_rows
-                    else None
+                    _write_in_parts(sql, table, footers, query, key, order_by, check) if source_rows else None
                 )
             if result is None:
                 continue
